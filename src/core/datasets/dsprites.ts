@@ -18,7 +18,7 @@
  *   identical images, as in the official data. On the official grid
  *   (step 2π/39, which divides no quarter or half turn) that makes orientation
  *   0 and 39 identical for every shape, and lets small squares/ellipses whose
- *   reduced angles differ by less than one grid step rasterise alike, exactly
+ *   reduced angles differ by less than two grid steps rasterise alike, exactly
  *   as near-duplicates exist in the official file.
  */
 import type { DatasetInfo } from '../../shared/domain.js';
