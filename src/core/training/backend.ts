@@ -1,0 +1,172 @@
+/**
+ * Compute backend selection for training (TensorFlow.js).
+ *
+ * Best first:
+ *   1. `tensorflow` — @tensorflow/tfjs-node-gpu (optional dependency; needs its
+ *      native library and CUDA),
+ *   2. `wasm` — @tensorflow/tfjs-backend-wasm (SIMD where the runtime has it),
+ *      with the training kernels it lacks supplied by `./kernels/`,
+ *   3. `cpu` — the pure-JS backend.
+ *
+ * `initBackend()` is idempotent: the first call picks and initialises a
+ * backend, later calls return the same answer (a call that names a different
+ * `prefer` switches). `notes` say in words why a better backend is not in use.
+ */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import * as tfjs from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './kernels/index.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type Tf = typeof tfjs;
+
+export interface BackendInfo {
+  backend: BackendName;
+  notes: string[];
+}
+
+export interface InitBackendOptions {
+  /**
+   * Start the search at this backend (falling back to the ones below it).
+   * Defaults to the environment variable DLAB_BACKEND, else 'tensorflow'.
+   */
+  prefer?: BackendName;
+}
+
+const ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+let tfInUse: Tf = tfjs;
+let current: { prefer: BackendName; info: Promise<BackendInfo> } | null = null;
+let resolvedName: BackendName | null = null;
+let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+  return msg.split('\n')[0]?.trim() || 'unknown error';
+}
+
+function isNotInstalled(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  const msg = firstLine(e);
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && msg.includes('@tensorflow/tfjs-node-gpu')
+  );
+}
+
+async function tryTensorflow(notes: string[]): Promise<boolean> {
+  const pkg = '@tensorflow/tfjs-node-gpu';
+  let mod: Tf;
+  try {
+    // A variable specifier keeps bundlers and the type checker from requiring the optional package.
+    mod = (await import(/* @vite-ignore */ pkg)) as Tf;
+  } catch (e) {
+    notes.push(
+      isNotInstalled(e)
+        ? `tensorflow: ${pkg} is not installed (optional dependency; it needs its native library and CUDA)`
+        : `tensorflow: ${pkg} failed to load: ${firstLine(e)}`,
+    );
+    return false;
+  }
+  try {
+    const ok = await mod.setBackend('tensorflow');
+    if (!ok || mod.getBackend() !== 'tensorflow') {
+      notes.push(`tensorflow: ${pkg} loaded but its backend did not initialise`);
+      return false;
+    }
+    await mod.ready();
+    tfInUse = mod;
+    return true;
+  } catch (e) {
+    notes.push(`tensorflow: ${pkg} failed to initialise: ${firstLine(e)}`);
+    return false;
+  }
+}
+
+/** Folder holding the installed wasm binaries (…/tfjs-backend-wasm/dist/). */
+export function wasmDistDir(): string {
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('@tensorflow/tfjs-backend-wasm');
+  return path.dirname(main) + path.sep;
+}
+
+async function tryWasm(notes: string[]): Promise<boolean> {
+  try {
+    if (!wasmModule) {
+      wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+      wasmModule.setWasmPaths(wasmDistDir());
+    }
+    registerWasmTrainingKernels(tfjs);
+    const ok = await tfjs.setBackend('wasm');
+    if (!ok || tfjs.getBackend() !== 'wasm') {
+      notes.push('wasm: the backend did not initialise');
+      return false;
+    }
+    await tfjs.ready();
+    tfInUse = tfjs;
+    const simd = await tfjs.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    if (!simd) notes.push('wasm: this runtime has no WebAssembly SIMD; using the plain wasm build (slower)');
+    return true;
+  } catch (e) {
+    notes.push(`wasm: failed: ${firstLine(e)}`);
+    return false;
+  }
+}
+
+async function tryCpu(notes: string[]): Promise<boolean> {
+  try {
+    const ok = await tfjs.setBackend('cpu');
+    if (!ok) {
+      notes.push('cpu: the backend did not initialise');
+      return false;
+    }
+    await tfjs.ready();
+    tfInUse = tfjs;
+    return true;
+  } catch (e) {
+    notes.push(`cpu: failed: ${firstLine(e)}`);
+    return false;
+  }
+}
+
+async function pick(prefer: BackendName): Promise<BackendInfo> {
+  const notes: string[] = [];
+  const start = ORDER.indexOf(prefer);
+  if (start > 0) notes.push(`search started at '${prefer}' by request`);
+  for (const name of ORDER.slice(start)) {
+    const ok =
+      name === 'tensorflow' ? await tryTensorflow(notes) : name === 'wasm' ? await tryWasm(notes) : await tryCpu(notes);
+    if (ok) {
+      resolvedName = name;
+      return { backend: name, notes };
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be initialised: ${notes.join('; ')}`);
+}
+
+function defaultPrefer(): BackendName {
+  const env = process.env['DLAB_BACKEND'];
+  if (env === 'tensorflow' || env === 'wasm' || env === 'cpu') return env;
+  return 'tensorflow';
+}
+
+/** Pick and initialise the best available backend (idempotent). */
+export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const prefer = opts.prefer ?? (current ? current.prefer : defaultPrefer());
+  if (current && current.prefer === prefer) return current.info;
+  const info = pick(prefer).then((r) => ({ backend: r.backend, notes: [...r.notes] }));
+  current = { prefer, info };
+  info.catch(() => {
+    if (current?.info === info) current = null;
+  });
+  return info;
+}
+
+/** The tf namespace in use (call after `initBackend()`). */
+export function getTf(): Tf {
+  return tfInUse;
+}
+
+/** Name of the backend in use, or null before `initBackend()` has finished. */
+export function backendName(): BackendName | null {
+  return resolvedName;
+}
