@@ -1,0 +1,99 @@
+/**
+ * Versioned, additive migrations. Never edit a shipped migration: add the
+ * next one. `user_version` holds the schema version.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'base tables',
+    sql: `
+      CREATE TABLE experiments (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        config_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('imported', 'derived')),
+        info_json TEXT NOT NULL,
+        spec_json TEXT NOT NULL DEFAULT '{}',
+        stats_json TEXT NOT NULL DEFAULT '{}',
+        parent_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        experiment_id TEXT REFERENCES experiments(id) ON DELETE SET NULL,
+        model TEXT NOT NULL,
+        dataset_id TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        status TEXT NOT NULL,
+        backend TEXT,
+        seed INTEGER NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,
+        total_steps INTEGER NOT NULL,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+      );
+      CREATE TABLE scalars (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (run_id, key, step)
+      ) WITHOUT ROWID;
+      CREATE TABLE evaluations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT REFERENCES runs(id) ON DELETE CASCADE,
+        metric TEXT NOT NULL,
+        scores_json TEXT NOT NULL,
+        provenance_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE artifacts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner_kind TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'tags, notes and lookup indices',
+    sql: `
+      CREATE TABLE tags (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (run_id, tag)
+      ) WITHOUT ROWID;
+      CREATE TABLE notes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX runs_status ON runs(status);
+      CREATE INDEX runs_experiment ON runs(experiment_id);
+      CREATE INDEX evaluations_run ON evaluations(run_id, metric);
+      CREATE INDEX artifacts_owner ON artifacts(owner_kind, owner_id);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

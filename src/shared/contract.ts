@@ -1,0 +1,151 @@
+/**
+ * The one contract between the UI and the Lab: every request the UI can make
+ * and every event it can receive, each with a runtime schema. The Electron
+ * adapter, the browser-mode server and the renderer's client are all derived
+ * from this table; nothing else names a channel.
+ */
+import { z } from 'zod';
+import { DatasetInfo, Id, ImageBatch, LabInfo } from './domain.js';
+
+const MAX_BATCH = 256;
+
+const SampleResult = z.object({
+  datasetId: Id,
+  indices: z.array(z.number().int().nonnegative()),
+  /** Factor classes of each image (N×K). */
+  factors: z.array(z.array(z.number().int())),
+  images: ImageBatch,
+});
+export type SampleResult = z.infer<typeof SampleResult>;
+
+export const requests = {
+  'lab/info': {
+    summary: 'Version, compute backend, lab directory and schema version.',
+    input: z.object({}).strict(),
+    output: LabInfo,
+  },
+  'datasets/list': {
+    summary: 'Every dataset the lab knows: built-in, imported and derived.',
+    input: z.object({}).strict(),
+    output: z.array(DatasetInfo),
+  },
+  'datasets/get': {
+    summary: 'One dataset by id.',
+    input: z.object({ id: Id }).strict(),
+    output: DatasetInfo,
+  },
+  'datasets/samples': {
+    summary: 'Images at given indices, or a seeded uniform sample of the factor grid.',
+    input: z
+      .object({
+        id: Id,
+        indices: z.array(z.number().int().nonnegative()).min(1).max(MAX_BATCH).optional(),
+        count: z.number().int().min(1).max(MAX_BATCH).optional(),
+        seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+      })
+      .strict()
+      .refine((v) => (v.indices === undefined) !== (v.count === undefined), {
+        message: 'give either indices or count',
+      }),
+    output: SampleResult,
+  },
+  'datasets/traverse': {
+    summary: 'Images along one factor from a chosen point (all other factors held).',
+    input: z
+      .object({
+        id: Id,
+        /** The starting point: a grid index, or factor classes. */
+        index: z.number().int().nonnegative().optional(),
+        factors: z.array(z.number().int().nonnegative()).max(32).optional(),
+        factor: z.number().int().nonnegative().max(31),
+        /** At most this many images, evenly spaced over the factor's classes. */
+        steps: z.number().int().min(2).max(64).optional(),
+      })
+      .strict()
+      .refine((v) => (v.index === undefined) !== (v.factors === undefined), {
+        message: 'give either index or factors',
+      }),
+    output: SampleResult,
+  },
+} as const;
+
+export const events = {
+  'lab/log': {
+    summary: 'A line for the status bar / log panel.',
+    payload: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+  },
+} as const;
+
+export type Requests = typeof requests;
+export type RequestName = keyof Requests;
+export type RequestInput<N extends RequestName> = z.input<Requests[N]['input']>;
+export type RequestOutput<N extends RequestName> = z.output<Requests[N]['output']>;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]['payload']>;
+
+export const requestNames = Object.keys(requests) as RequestName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(events, name);
+}
+
+/** Errors cross the transports as data, never as crashes. */
+export const ErrorCode = z.enum(['invalid_payload', 'unknown_request', 'not_found', 'conflict', 'cancelled', 'unauthorized', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const LabErrorShape = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type LabErrorShape = z.infer<typeof LabErrorShape>;
+
+export class LabError extends Error {
+  readonly code: ErrorCode;
+  readonly issues?: { path: string; message: string }[];
+  constructor(code: ErrorCode, message: string, issues?: { path: string; message: string }[]) {
+    super(message);
+    this.name = 'LabError';
+    this.code = code;
+    if (issues) this.issues = issues;
+  }
+  toJSON(): LabErrorShape {
+    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+  }
+  static from(shape: LabErrorShape): LabError {
+    return new LabError(shape.code, shape.message, shape.issues);
+  }
+}
+
+/** The envelope every transport returns. */
+export type Reply<T> = { ok: true; result: T } | { ok: false; error: LabErrorShape };
+
+/** What the renderer (and tests) program against, whichever transport carries it. */
+export interface LabApi {
+  request<N extends RequestName>(name: N, input: RequestInput<N>): Promise<RequestOutput<N>>;
+  on<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** Channel names are derived, never written by hand elsewhere. */
+export const channel = {
+  request: (name: RequestName) => `lab:req:${name}`,
+  event: 'lab:event',
+  /** HTTP path of a request in browser mode. */
+  httpPath: (name: RequestName) => `/api/${name}`,
+  ws: '/ws',
+} as const;
+
+/** Validate an inbound payload; throws LabError('invalid_payload') with the issues. */
+export function parseInput<N extends RequestName>(name: N, payload: unknown): z.output<Requests[N]['input']> {
+  const res = requests[name].input.safeParse(payload);
+  if (!res.success) {
+    const issues = res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new LabError('invalid_payload', `invalid payload for ${name}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, issues);
+  }
+  return res.data as z.output<Requests[N]['input']>;
+}
