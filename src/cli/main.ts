@@ -3,7 +3,7 @@
  * 2 usage. Errors are one line on stderr.
  */
 import pkg from '../../package.json' with { type: 'json' };
-import { Lab } from '../core/lab.js';
+import type { Lab } from '../core/lab.js';
 import { resolveLabDir } from '../core/labdir.js';
 import { parseArgs } from './args.js';
 import { UsageError, flagString, type CliContext, type Command } from './command.js';
@@ -68,7 +68,8 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     tty: io.tty,
     out: io.out,
     err: io.err,
-    openLab: () => Lab.open({ labDir: resolveLabDir(flagString(args, 'lab-dir')) }),
+    // Loaded lazily: usage errors and pure commands never start the compute backend.
+    openLab: async (): Promise<Lab> => (await import('../core/lab.js')).Lab.open({ labDir: resolveLabDir(flagString(args, 'lab-dir')) }),
   };
   try {
     return await command.run(ctx);

@@ -149,3 +149,9 @@ export function parseInput<N extends RequestName>(name: N, payload: unknown): z.
   }
   return res.data as z.output<Requests[N]['input']>;
 }
+
+/** What the preload exposes as `window.lab` (envelopes, not exceptions, cross the bridge). */
+export interface LabBridge {
+  request(name: string, payload: unknown): Promise<Reply<unknown>>;
+  on(name: string, listener: (payload: unknown) => void): () => void;
+}

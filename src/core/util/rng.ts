@@ -21,7 +21,7 @@ export class Rng {
         z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
         this.s[i] = (z ^ (z >>> 16)) >>> 0;
       }
-      if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
+      if ((this.s[0]! | this.s[1]! | this.s[2]! | this.s[3]!) === 0) this.s[0] = 1;
     } else {
       if (seed.length !== 4) throw new Error('Rng state must be four uint32 words');
       for (let i = 0; i < 4; i++) this.s[i] = seed[i]! >>> 0;

@@ -17,7 +17,7 @@ const img = (f: number[]) => {
   return out;
 };
 const area = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
-const centroid = (a: Float32Array) => {
+const centroid = (a: Float32Array): [number, number] => {
   let sx = 0, sy = 0, n = 0;
   for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) if (a[y * 64 + x]) { sx += x + 0.5; sy += y + 0.5; n++; }
   return [sx / n, sy / n];

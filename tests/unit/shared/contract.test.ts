@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { LabError, parseInput, requestNames, requests, type RequestName } from '../../../src/shared/contract.js';
+import { dispatch, type Handlers } from '../../../src/shared/dispatch.js';
+
+/** One valid payload and several malformed ones for every request; a new request must add its row. */
+const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
+  'lab/info': { valid: [{}], invalid: [null, 'x', { extra: 1 }, []] },
+  'datasets/list': { valid: [{}], invalid: [null, { id: 'dsprites' }, 7] },
+  'datasets/get': {
+    valid: [{ id: 'dsprites' }, { id: 'derived:abc-1.2' }],
+    invalid: [{}, { id: 5 }, { id: '' }, { id: 'x'.repeat(129) }, { id: '../etc/passwd' }, { id: 'a b' }, { id: 'ok', more: true }],
+  },
+  'datasets/samples': {
+    valid: [{ id: 'dsprites', count: 16, seed: 3 }, { id: 'dsprites', indices: [0, 5, 737279] }],
+    invalid: [
+      { id: 'dsprites' },
+      { id: 'dsprites', count: 16, indices: [1] },
+      { id: 'dsprites', count: 0 },
+      { id: 'dsprites', count: 257 },
+      { id: 'dsprites', count: 1.5 },
+      { id: 'dsprites', indices: [] },
+      { id: 'dsprites', indices: Array.from({ length: 257 }, (_, i) => i) },
+      { id: 'dsprites', indices: [-1] },
+      { id: 'dsprites', indices: ['1'] },
+      { id: 'dsprites', count: 4, seed: -1 },
+      { count: 4 },
+    ],
+  },
+  'datasets/traverse': {
+    valid: [{ id: 'dsprites', index: 10, factor: 2 }, { id: 'dsprites', factors: [0, 1, 2, 3, 4], factor: 4, steps: 8 }],
+    invalid: [
+      { id: 'dsprites', factor: 2 },
+      { id: 'dsprites', index: 1, factors: [0, 0, 0, 0, 0], factor: 1 },
+      { id: 'dsprites', index: 1 },
+      { id: 'dsprites', index: 1, factor: -1 },
+      { id: 'dsprites', index: 1, factor: 'x' },
+      { id: 'dsprites', index: 1, factor: 0, steps: 1 },
+      { id: 'dsprites', factors: Array.from({ length: 33 }, () => 0), factor: 0 },
+    ],
+  },
+};
+
+describe('contract schemas', () => {
+  it('every request has test cases', () => {
+    expect(Object.keys(cases).sort()).toEqual([...requestNames].sort());
+  });
+
+  for (const name of requestNames) {
+    it(`${name}: accepts valid payloads and rejects malformed ones`, () => {
+      for (const v of cases[name].valid) expect(() => parseInput(name, v)).not.toThrow();
+      for (const bad of cases[name].invalid) {
+        let err: unknown;
+        try {
+          parseInput(name, bad);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, JSON.stringify(bad)).toBeInstanceOf(LabError);
+        expect((err as LabError).code).toBe('invalid_payload');
+      }
+    });
+  }
+
+  it('every request declares input and output schemas', () => {
+    for (const name of requestNames) {
+      expect(typeof requests[name].input.safeParse).toBe('function');
+      expect(typeof requests[name].output.safeParse).toBe('function');
+    }
+  });
+});
+
+describe('dispatch', () => {
+  const handlers = {
+    'lab/info': () => {
+      throw new Error('boom');
+    },
+    'datasets/get': ({ id }: { id: string }) => {
+      if (id !== 'dsprites') throw new LabError('not_found', `no dataset '${id}'`);
+      return { id } as never;
+    },
+  } as unknown as Handlers;
+
+  it('wraps results, typed errors and crashes in the envelope', async () => {
+    expect(await dispatch(handlers, 'datasets/get', { id: 'dsprites' })).toEqual({ ok: true, result: { id: 'dsprites' } });
+    expect(await dispatch(handlers, 'datasets/get', { id: 'nope' })).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: "no dataset 'nope'" },
+    });
+    expect(await dispatch(handlers, 'lab/info', {})).toEqual({ ok: false, error: { code: 'internal', message: 'boom' } });
+    const bad = await dispatch(handlers, 'datasets/get', { id: 42 });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.error.code).toBe('invalid_payload');
+      expect(bad.error.issues?.[0]?.path).toBe('id');
+    }
+    const unknown = await dispatch(handlers, 'fs/readFile', {});
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_request' } });
+  });
+});
