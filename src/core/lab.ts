@@ -34,7 +34,7 @@ export class Lab {
     readonly db: Db,
     private readonly compute: BackendInfo,
   ) {
-    this.datasets = new DatasetService(db);
+    this.datasets = new DatasetService(db, labDir);
     this.handlers = {
       'lab/info': () => this.info(),
       'datasets/list': () => this.datasets.list(),
@@ -79,8 +79,8 @@ export class Lab {
     };
   }
 
-  samples(input: { id: string; indices?: number[]; count?: number; seed?: number }): SampleResult {
-    const ds = this.datasets.open(input.id);
+  async samples(input: { id: string; indices?: number[]; count?: number; seed?: number }): Promise<SampleResult> {
+    const ds = await this.datasets.open(input.id);
     let indices: number[];
     if (input.indices) {
       const bad = input.indices.find((i) => i >= ds.info.count);
@@ -93,8 +93,8 @@ export class Lab {
     return this.result(ds, indices);
   }
 
-  traverse(input: { id: string; index?: number; factors?: number[]; factor: number; steps?: number }): SampleResult {
-    const ds = this.datasets.open(input.id);
+  async traverse(input: { id: string; index?: number; factors?: number[]; factor: number; steps?: number }): Promise<SampleResult> {
+    const ds = await this.datasets.open(input.id);
     const sizes = ds.info.factors.map((f) => f.size);
     if (input.factor >= sizes.length) {
       throw new LabError('invalid_payload', `factor ${input.factor} outside 0…${sizes.length - 1}`);

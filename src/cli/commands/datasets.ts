@@ -70,7 +70,7 @@ export const datasetSampleCommand: Command = {
     if (indices.length > 100_000) throw new UsageError('--indices: at most 100,000 images at once');
     const lab = await ctx.openLab();
     try {
-      const ds = lab.datasets.open(id);
+      const ds = await lab.datasets.open(id);
       const bad = indices.find((i) => i >= ds.info.count);
       if (bad !== undefined) throw new Error(`index ${bad} outside 0…${ds.info.count - 1} for ${id}`);
       const data = renderBatch(ds, indices);

@@ -6,11 +6,9 @@
 import type { DatasetInfo } from '../../shared/domain.js';
 import { LabError } from '../../shared/contract.js';
 import type { Db } from '../store/db.js';
+import { openDataset } from './open.js';
 import { builtinDatasets, findBuiltin } from './registry.js';
 import type { GroundTruthDataset } from './types.js';
-
-/** Opens a stored (imported or derived) dataset from its row. */
-export type StoredOpener = (row: StoredDatasetRow, service: DatasetService) => GroundTruthDataset;
 
 export interface StoredDatasetRow {
   id: string;
@@ -23,15 +21,12 @@ export interface StoredDatasetRow {
 }
 
 export class DatasetService {
-  private openers = new Map<string, StoredOpener>();
   private cache = new Map<string, GroundTruthDataset>();
 
-  constructor(private readonly db: Db) {}
-
-  /** Rooms that store datasets register how to open them (by `source`). */
-  registerOpener(source: 'imported' | 'derived', opener: StoredOpener): void {
-    this.openers.set(source, opener);
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly labDir: string,
+  ) {}
 
   list(): DatasetInfo[] {
     return [...builtinDatasets.map((d) => d.info), ...this.storedRows().map((r) => r.info)];
@@ -45,21 +40,13 @@ export class DatasetService {
     return row.info;
   }
 
-  open(id: string): GroundTruthDataset {
-    const cached = this.cache.get(id);
-    if (cached) return cached;
-    const builtin = findBuiltin(id);
-    let ds: GroundTruthDataset;
-    if (builtin) ds = builtin.create();
-    else {
-      const row = this.storedRow(id);
-      if (!row) throw new LabError('not_found', `no dataset '${id}'`);
-      const opener = this.openers.get(row.source);
-      if (!opener) throw new LabError('internal', `this build cannot open ${row.source} datasets`);
-      ds = opener(row, this);
+  async open(id: string): Promise<GroundTruthDataset> {
+    this.get(id); // not_found as a typed error
+    try {
+      return await openDataset(id, (x) => this.storedRow(x), this.labDir, this.cache);
+    } catch (e) {
+      throw new LabError('internal', `cannot open dataset '${id}': ${(e as Error).message}`);
     }
-    this.cache.set(id, ds);
-    return ds;
   }
 
   /** Forget an opened instance (after delete or re-import). */
