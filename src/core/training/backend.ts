@@ -119,6 +119,7 @@ async function tryCpu(notes: string[]): Promise<boolean> {
       notes.push('cpu: the backend did not initialise');
       return false;
     }
+    quietCpuBackend();
     await tfjs.ready();
     tfInUse = tfjs;
     return true;
@@ -147,6 +148,19 @@ function defaultPrefer(): BackendName {
   const env = process.env['DLAB_BACKEND'];
   if (env === 'tensorflow' || env === 'wasm' || env === 'cpu') return env;
   return 'tensorflow';
+}
+
+/**
+ * Silence the cpu backend's one-time "install our node backend" banner (the
+ * notes already say why no faster backend is in use). Safe to call any time.
+ */
+export function quietCpuBackend(): void {
+  try {
+    const b = tfjs.findBackend('cpu') as { firstUse?: boolean } | null;
+    if (b && 'firstUse' in b) b.firstUse = false;
+  } catch {
+    // the cpu backend is not registered: nothing to silence
+  }
 }
 
 /** Pick and initialise the best available backend (idempotent). */
