@@ -1,0 +1,202 @@
+/**
+ * The variance structure a dataset's factors induce in image space, measured
+ * before any training, on a seeded sample of grid points of any
+ * GroundTruthDataset (original and perturbed alike: the same seed gives the
+ * same points for datasets on the same grid).
+ *
+ * STEP DIFFERENCES. At a grid point w and factor k, d_k(w) is the image change
+ * for one class step of factor k, always taken in the direction of increasing
+ * class:
+ *   - cyclic factor:                 d_k = x(w + e_k mod n_k) − x(w)
+ *   - non-cyclic, not at the top:    d_k = x(w + e_k) − x(w)
+ *   - non-cyclic, at the top class:  d_k = x(w) − x(w − e_k)   (the step +1 is
+ *     replaced by the step −1, taken as the forward difference that ends at w)
+ *   - factor of size 1:              d_k = 0.
+ * D(w) = [d_1 … d_K] is then a finite-difference Jacobian of the image with
+ * respect to the factor classes (pixels × factors).
+ *
+ * WHAT IS REPORTED (all plain numbers, JSON-able):
+ *   - meanSquaredChange[k]  = E_w ‖d_k‖² (sum over pixels); …PerPixel = that / pixels;
+ *     zeroStepFraction[k]   = share of points where the step left the image unchanged;
+ *   - overlap[k][l]         = E_w cos(d_k, d_l) = E <d_k, d_l>/(‖d_k‖‖d_l‖), over
+ *     points where both are nonzero (0 where there are none; diagonal 1 for
+ *     factors that ever change the image). absOverlap: the same with |cos|.
+ *     offDiagonalOverlap    = sqrt(mean_{k≠l} absOverlap[k][l]²)
+ *     (0: the factors always change orthogonal image directions);
+ *   - gram[k][l]            = E_w <d_k, d_l>, the mean local Gram matrix
+ *     G = E[DᵀD] in units of one class step; gramEigenvalues, and
+ *     principalDirections = its unit eigenvectors (columns, factor
+ *     coordinates, sorted by eigenvalue);
+ *   - alignmentDistance     = ‖V − P*‖_F, V the eigenvector matrix of G and P*
+ *     the nearest signed permutation (Hungarian on |V|): 0 when the principal
+ *     directions are the factor axes; for a 2×2 rotation by θ ≤ 45° it is
+ *     2√2·sin(θ/2);
+ *   - localAlignmentDistance = E_w ‖V(w) − P*(w)‖_F with V(w) the eigenvectors
+ *     of the local Gram D(w)ᵀD(w) — the dataset-side counterpart of the
+ *     decoder's "distance to orthogonality" (geometry.ts).
+ *
+ * WHY THE UNNORMALISED GRAM FOR THE DIRECTIONS. The normalised (cosine) matrix
+ * C_kl = <d_k,d_l>/(‖d_k‖‖d_l‖) has a unit diagonal, so for two factors its
+ * eigenvectors are (1, ±1)/√2 whenever C₁₂ ≠ 0 and undefined when C₁₂ = 0 —
+ * independent of how the structure is actually oriented. The cosines are
+ * therefore reported as the unit-free `overlap`, and the principal directions
+ * come from G itself. G depends on what "one step" means for each factor (the
+ * class grid), as a VAE's view of the data does on its latent scale; near-equal
+ * eigenvalues make the directions ill-determined, so the eigenvalues are
+ * reported next to the distance.
+ */
+import { imageSize } from '../datasets/types.js';
+import type { GroundTruthDataset } from '../datasets/types.js';
+import { factorsToIndex, indexToFactors, sampleIndices } from '../datasets/grid.js';
+import { Rng } from '../util/rng.js';
+import { mat, nearestSignedPermutation, symmetricEigen, toRows } from './linalg.js';
+
+export interface VarianceStructure {
+  dataset: string;
+  factors: string[];
+  samples: number;
+  seed: number;
+  pixels: number;
+  meanSquaredChange: number[];
+  meanSquaredChangePerPixel: number[];
+  zeroStepFraction: number[];
+  overlap: number[][];
+  absOverlap: number[][];
+  offDiagonalOverlap: number;
+  gram: number[][];
+  gramEigenvalues: number[];
+  principalDirections: number[][];
+  alignmentDistance: number;
+  localAlignmentDistance: number;
+}
+
+export interface VarianceOptions {
+  samples?: number;
+  seed?: number;
+}
+
+/** Step differences of every factor at one grid point into `D` (K·P, factor-major). */
+export function stepDifferences(ds: GroundTruthDataset, index: number, D: Float32Array, center?: Float32Array): void {
+  const sizes = ds.info.factors.map((f) => f.size);
+  const K = sizes.length;
+  const P = imageSize(ds.info);
+  const x = center ?? new Float32Array(P);
+  ds.render(index, x, 0);
+  const f = indexToFactors(sizes, index);
+  const g = f.slice();
+  for (let k = 0; k < K; k++) {
+    const n = sizes[k]!;
+    const o = k * P;
+    if (n <= 1) {
+      D.fill(0, o, o + P);
+      continue;
+    }
+    const c = f[k]!;
+    const fac = ds.info.factors[k]!;
+    let sign = 1;
+    if (fac.cyclic) g[k] = (c + 1) % n;
+    else if (c < n - 1) g[k] = c + 1;
+    else {
+      g[k] = c - 1;
+      sign = -1;
+    }
+    ds.render(factorsToIndex(sizes, g), D, o);
+    g[k] = c;
+    // sign +1: x(w') − x(w); sign −1 (top class): x(w) − x(w − e_k)
+    for (let j = 0; j < P; j++) D[o + j] = sign * (D[o + j]! - x[j]!);
+  }
+}
+
+export function varianceStructure(ds: GroundTruthDataset, opts: VarianceOptions = {}): VarianceStructure {
+  const samples = opts.samples ?? 500;
+  const seed = opts.seed ?? 0;
+  const sizes = ds.info.factors.map((f) => f.size);
+  const K = sizes.length;
+  const P = imageSize(ds.info);
+  const idx = sampleIndices(sizes, samples, new Rng(seed).fork('variance-structure'));
+  const D = new Float32Array(K * P);
+  const center = new Float32Array(P);
+  const sq = new Float64Array(K);
+  const zero = new Float64Array(K);
+  const cosSum = new Float64Array(K * K);
+  const absSum = new Float64Array(K * K);
+  const cosCount = new Float64Array(K * K);
+  const G = new Float64Array(K * K);
+  const local = mat(K, K);
+  let localSum = 0;
+  for (let s = 0; s < samples; s++) {
+    stepDifferences(ds, idx[s]!, D, center);
+    for (let a = 0; a < K; a++) {
+      for (let b = a; b < K; b++) {
+        let dot = 0;
+        const oa = a * P;
+        const ob = b * P;
+        for (let j = 0; j < P; j++) dot += D[oa + j]! * D[ob + j]!;
+        local.data[a * K + b] = dot;
+        local.data[b * K + a] = dot;
+      }
+    }
+    for (let a = 0; a < K; a++) {
+      const na = local.data[a * K + a]!;
+      sq[a]! += na;
+      if (na === 0) zero[a]!++;
+      for (let b = 0; b < K; b++) {
+        G[a * K + b]! += local.data[a * K + b]!;
+        const nb = local.data[b * K + b]!;
+        if (na > 0 && nb > 0) {
+          const cos = local.data[a * K + b]! / Math.sqrt(na * nb);
+          cosSum[a * K + b]! += cos;
+          absSum[a * K + b]! += Math.abs(cos);
+          cosCount[a * K + b]!++;
+        }
+      }
+    }
+    localSum += nearestSignedPermutation(symmetricEigen(local).vectors).distance;
+  }
+  const overlap: number[][] = [];
+  const absOverlap: number[][] = [];
+  let offSq = 0;
+  for (let a = 0; a < K; a++) {
+    overlap.push([]);
+    absOverlap.push([]);
+    for (let b = 0; b < K; b++) {
+      const c = cosCount[a * K + b]!;
+      overlap[a]!.push(c > 0 ? cosSum[a * K + b]! / c : 0);
+      absOverlap[a]!.push(c > 0 ? absSum[a * K + b]! / c : 0);
+      if (a !== b) offSq += absOverlap[a]![b]! ** 2;
+    }
+  }
+  const gram = mat(K, K);
+  for (let i = 0; i < K * K; i++) gram.data[i] = G[i]! / samples;
+  const eig = symmetricEigen(gram);
+  return {
+    dataset: ds.info.id,
+    factors: ds.info.factors.map((f) => f.name),
+    samples,
+    seed,
+    pixels: P,
+    meanSquaredChange: Array.from(sq, (v) => v / samples),
+    meanSquaredChangePerPixel: Array.from(sq, (v) => v / samples / P),
+    zeroStepFraction: Array.from(zero, (v) => v / samples),
+    overlap,
+    absOverlap,
+    offDiagonalOverlap: K > 1 ? Math.sqrt(offSq / (K * (K - 1))) : 0,
+    gram: toRows(gram),
+    gramEigenvalues: Array.from(eig.values),
+    principalDirections: toRows(eig.vectors),
+    alignmentDistance: nearestSignedPermutation(eig.vectors).distance,
+    localAlignmentDistance: localSum / samples,
+  };
+}
+
+/** The same analysis on two datasets over the same grid points (original vs perturbed), for side-by-side charts. */
+export function varianceStructurePair(
+  original: GroundTruthDataset,
+  perturbed: GroundTruthDataset,
+  opts: VarianceOptions = {},
+): { original: VarianceStructure; perturbed: VarianceStructure } {
+  const a = original.info.factors.map((f) => f.size).join(',');
+  const b = perturbed.info.factors.map((f) => f.size).join(',');
+  if (a !== b) throw new Error(`the two datasets have different factor grids (${a} vs ${b})`);
+  return { original: varianceStructure(original, opts), perturbed: varianceStructure(perturbed, opts) };
+}
