@@ -164,7 +164,7 @@ function dataset(buf: Buf, ds: H5DatasetSpec): number {
         offsets[k] = (rest % grid[k]!) * cs[k]!;
         rest = Math.floor(rest / grid[k]!);
       }
-      let raw = new Uint8Array(chunkElems * item);
+      let raw: Uint8Array = new Uint8Array(chunkElems * item);
       for (let e = 0; e < chunkElems; e++) {
         let r2 = e;
         let src = 0;
