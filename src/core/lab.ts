@@ -14,33 +14,57 @@ import type { GroundTruthDataset } from './datasets/types.js';
 import { EventBus } from './events.js';
 import { toImageBatch } from './images.js';
 import { openDb, schemaVersion, type Db } from './store/db.js';
+import { RunRepository } from './store/runs.js';
 import { initBackend, type BackendInfo } from './training/backend.js';
+import { RunSupervisor, type WorkerEntry } from './training/supervisor.js';
+import { defaultWorkerEntry } from './training/worker-entry.js';
+import { RunViews } from './training/views.js';
+import { runHandlers } from './training/handlers.js';
 import { Rng } from './util/rng.js';
 
 export interface LabOptions {
   labDir: string;
-  /** Skip compute-backend initialisation (fast CLI paths); info reports what would be chosen lazily. */
+  /** Use this backend answer instead of initialising one (tests). */
   backend?: BackendInfo;
+  /** The training worker script (default: built worker.js, else the TS source via tsx). */
+  worker?: WorkerEntry;
+  /** Runs training at once (default 1: one per device). */
+  maxConcurrentRuns?: number;
 }
 
 export class Lab {
   readonly events = new EventBus();
   readonly datasets: DatasetService;
   readonly handlers: Handlers;
+  readonly runs: RunRepository;
+  readonly supervisor: RunSupervisor;
+  readonly runViews: RunViews;
   private closed = false;
 
   private constructor(
     readonly labDir: string,
     readonly db: Db,
     private readonly compute: BackendInfo,
+    opts: LabOptions,
   ) {
     this.datasets = new DatasetService(db, labDir);
+    this.runs = new RunRepository(db);
+    this.supervisor = new RunSupervisor({
+      labDir,
+      runs: this.runs,
+      datasets: this.datasets,
+      events: this.events,
+      worker: opts.worker ?? defaultWorkerEntry(),
+      maxConcurrent: opts.maxConcurrentRuns ?? 1,
+    });
+    this.runViews = new RunViews(labDir, this.runs, this.datasets);
     this.handlers = {
       'lab/info': () => this.info(),
       'datasets/list': () => this.datasets.list(),
       'datasets/get': ({ id }) => this.datasets.get(id),
       'datasets/samples': (input) => this.samples(input),
       'datasets/traverse': (input) => this.traverse(input),
+      ...runHandlers(this),
     };
   }
 
@@ -50,7 +74,7 @@ export class Lab {
     for (const sub of ['datasets', 'runs', 'exports', 'tmp']) fs.mkdirSync(path.join(labDir, sub), { recursive: true });
     const db = openDb(path.join(labDir, 'lab.sqlite'));
     const compute = opts.backend ?? (await initBackend());
-    return new Lab(labDir, db, compute);
+    return new Lab(labDir, db, compute, opts);
   }
 
   info(): LabInfo {
@@ -117,9 +141,11 @@ export class Lab {
     return this.result(ds, indices);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.supervisor.close();
+    this.runViews.dispose();
     this.db.close();
   }
 }

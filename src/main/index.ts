@@ -60,4 +60,11 @@ void app.whenReady().then(async () => {
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
-app.on('will-quit', () => lab?.close());
+let quitting = false;
+app.on('before-quit', (event) => {
+  // Stop training workers (their runs become resumable) and close the store before exiting.
+  if (quitting || !lab) return;
+  event.preventDefault();
+  quitting = true;
+  void lab.close().finally(() => app.quit());
+});

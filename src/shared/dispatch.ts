@@ -2,12 +2,17 @@
  * Server side of the contract, shared by both transports: validate the name
  * and the payload, call the handler, wrap the result or the error in a Reply.
  */
-import { LabError, isRequestName, parseInput, type Reply, type RequestName, type RequestOutput, type Requests } from './contract.js';
+import { LabError, isRequestName, parseInput, type Reply, type Requests } from './contract.js';
 import type { z } from 'zod';
 
-export type Handlers = {
-  [N in RequestName]: (input: z.output<Requests[N]['input']>) => Promise<RequestOutput<N>> | RequestOutput<N>;
+type RequestTable = Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+/** Handlers for one room's request table (a room's handler factory returns this). */
+export type HandlersFor<R extends RequestTable> = {
+  [N in keyof R]: (input: z.output<R[N]['input']>) => Promise<z.output<R[N]['output']>> | z.output<R[N]['output']>;
 };
+
+export type Handlers = HandlersFor<Requests>;
 
 export async function dispatch(handlers: Handlers, name: unknown, payload: unknown): Promise<Reply<unknown>> {
   try {

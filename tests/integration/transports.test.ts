@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
-  lab.close();
+  await lab.close();
   tmp.cleanup();
 });
 

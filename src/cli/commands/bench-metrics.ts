@@ -15,12 +15,12 @@ export const benchMetricsCommand: Command = {
       seed,
       ...(metrics ? { metrics } : {}),
       onMetric: (s) => {
-        if (!ctx.json) ctx.out(`${s.metric.padEnd(14)} ${s.seconds.toFixed(2).padStart(8)} s   ${s.error ? `error: ${s.error}` : `${s.primary} = ${s.value?.toFixed(4)}`}`);
+        if (!ctx.json) ctx.out(`${s.metric.padEnd(14)} ${s.seconds.toFixed(2).padStart(8)} s wall ${(s.cpuSeconds ?? s.seconds).toFixed(2).padStart(8)} s cpu   ${s.error ? `error: ${s.error}` : `${s.primary} = ${s.value?.toFixed(4)}`}`);
       },
     });
     if (ctx.json) ctx.out(JSON.stringify(r, null, 2));
     else {
-      ctx.out(`${'total'.padEnd(14)} ${r.totalSeconds.toFixed(2).padStart(8)} s   (node ${r.node}, ${r.nTrain} train / ${r.nTest} test, seed ${r.seed})`);
+      ctx.out(`${'total'.padEnd(14)} ${r.totalSeconds.toFixed(2).padStart(8)} s wall ${r.totalCpuSeconds.toFixed(2).padStart(8)} s cpu   (node ${r.node}, ${r.nTrain} train / ${r.nTest} test, seed ${r.seed})`);
       ctx.out(`disentanglement_lib reference (one core): ${Object.entries(r.reference).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
     }
     return r.metrics.some((m) => m.error) ? 1 : 0;

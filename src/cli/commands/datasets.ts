@@ -19,7 +19,7 @@ export const datasetsCommand: Command = {
         }
       return 0;
     } finally {
-      lab.close();
+      await lab.close();
     }
   },
 };
@@ -46,7 +46,7 @@ export const datasetShowCommand: Command = {
       }
       return 0;
     } finally {
-      lab.close();
+      await lab.close();
     }
   },
 };
@@ -80,7 +80,7 @@ export const datasetSampleCommand: Command = {
       ctx.out(ctx.json ? JSON.stringify(summary) : `wrote ${summary.shape.join('×')} float32 to ${outFile}`);
       return 0;
     } finally {
-      lab.close();
+      await lab.close();
     }
   },
 };

@@ -19,7 +19,7 @@ export const infoCommand: Command = {
       }
       return 0;
     } finally {
-      lab.close();
+      await lab.close();
     }
   },
 };

@@ -30,7 +30,7 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
     });
     await server.close();
-    lab.close();
+    await lab.close();
     return 0;
   },
 };

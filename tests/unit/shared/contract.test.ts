@@ -2,6 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { LabError, parseInput, requestNames, requests, type RequestName } from '../../../src/shared/contract.js';
 import { dispatch, type Handlers } from '../../../src/shared/dispatch.js';
 
+const runConfig = {
+  model: 'beta_vae',
+  params: { beta: 4 },
+  datasetId: 'dsprites',
+  arch: 'conv',
+  latent: 10,
+  steps: 1000,
+  batch: 64,
+  lr: 1e-4,
+  progressEvery: 10,
+  checkpointEvery: 500,
+  codesSamples: 1000,
+  evaluate: ['mig'],
+};
+
 /** One valid payload and several malformed ones for every request; a new request must add its row. */
 const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   'lab/info': { valid: [{}], invalid: [null, 'x', { extra: 1 }, []] },
@@ -38,6 +53,37 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
       { id: 'dsprites', factors: Array.from({ length: 33 }, () => 0), factor: 0 },
     ],
   },
+  'models/list': { valid: [{}], invalid: [null, { id: 'x' }] },
+  'runs/launch': {
+    valid: [{ config: runConfig, seeds: [0, 1, 2] }],
+    invalid: [
+      { config: runConfig, seeds: [] },
+      { config: runConfig, seeds: [-1] },
+      { config: { ...runConfig, latent: 0 }, seeds: [0] },
+      { config: { ...runConfig, steps: 1.5 }, seeds: [0] },
+      { config: { ...runConfig, batch: 100000 }, seeds: [0] },
+      { config: { ...runConfig, datasetId: '../../x' }, seeds: [0] },
+      { config: { ...runConfig, arch: 'transformer' }, seeds: [0] },
+      { config: { ...runConfig, params: { beta: { nested: 1 } } }, seeds: [0] },
+      { config: { ...runConfig, evaluate: Array.from({ length: 33 }, () => 'mig') }, seeds: [0] },
+      { config: runConfig, seeds: Array.from({ length: 101 }, (_, i) => i) },
+      { seeds: [0] },
+    ],
+  },
+  'runs/list': { valid: [{}], invalid: [{ all: true }] },
+  'runs/get': { valid: [{ id: 'run-1' }], invalid: [{}, { id: 3 }, { id: 'a/b' }] },
+  'runs/cancel': { valid: [{ id: 'run-1' }], invalid: [{}, { id: '' }] },
+  'runs/pause': { valid: [{ id: 'run-1' }], invalid: [{ id: null }] },
+  'runs/resume': { valid: [{ id: 'run-1' }], invalid: [{ id: ['run-1'] }] },
+  'runs/scalars': {
+    valid: [{ id: 'run-1' }, { id: 'run-1', keys: ['loss'], sinceStep: 10 }],
+    invalid: [{ id: 'run-1', keys: 'loss' }, { id: 'run-1', sinceStep: 0.5 }, { id: 'run-1', keys: Array.from({ length: 257 }, () => 'k') }],
+  },
+  'runs/tag': { valid: [{ id: 'r', tag: 'baseline' }, { id: 'r', tag: 'x', remove: true }], invalid: [{ id: 'r', tag: '' }, { id: 'r', tag: 'x'.repeat(65) }] },
+  'runs/note': { valid: [{ id: 'r', text: 'looks disentangled' }], invalid: [{ id: 'r', text: '' }, { id: 'r', text: 'x'.repeat(10_001) }] },
+  'runs/reconstructions': { valid: [{ id: 'r' }, { id: 'r', count: 8, seed: 1 }], invalid: [{ id: 'r', count: 65 }, { id: 'r', seed: -2 }] },
+  'runs/traversals': { valid: [{ id: 'r' }, { id: 'r', index: 5, range: 3, steps: 7 }], invalid: [{ id: 'r', range: 0 }, { id: 'r', steps: 16 }, { id: 'r', index: -1 }] },
+  'runs/latents': { valid: [{ id: 'r' }, { id: 'r', limit: 100 }], invalid: [{ id: 'r', limit: 0 }, { id: 'r', limit: 1e9 }] },
 };
 
 describe('contract schemas', () => {

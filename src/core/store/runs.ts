@@ -1,0 +1,204 @@
+/**
+ * Runs in the store: records, status, scalar series (written in batches),
+ * checkpoints and other artifacts, tags and notes. Only the main process
+ * writes here.
+ */
+import type { Checkpoint, RunConfig, RunDetail, RunStatus, RunSummary } from '../../shared/runs.js';
+import { nowIso, type Db } from './db.js';
+
+interface RunRow {
+  id: string;
+  experiment_id: string | null;
+  model: string;
+  dataset_id: string;
+  config_json: string;
+  status: RunStatus;
+  backend: string | null;
+  seed: number;
+  step: number;
+  total_steps: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ScalarPoint {
+  key: string;
+  step: number;
+  value: number;
+}
+
+export class RunRepository {
+  constructor(private readonly db: Db) {}
+
+  insert(id: string, config: RunConfig): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, experiment_id, model, dataset_id, config_json, status, seed, step, total_steps, created_at)
+         VALUES (?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?)`,
+      )
+      .run(id, config.experimentId ?? null, config.model, config.datasetId, JSON.stringify(config), config.seed, config.steps, nowIso());
+  }
+
+  exists(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(id) !== undefined;
+  }
+
+  row(id: string): RunRow | undefined {
+    return this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  }
+
+  private toSummary(r: RunRow): RunSummary {
+    const tags = (this.db.prepare('SELECT tag FROM tags WHERE run_id = ? ORDER BY tag').all(r.id) as { tag: string }[]).map((t) => t.tag);
+    const latestRows = this.db
+      .prepare(
+        `SELECT s.key, s.value FROM scalars s
+         JOIN (SELECT key, MAX(step) AS step FROM scalars WHERE run_id = ? GROUP BY key) m ON m.key = s.key AND m.step = s.step
+         WHERE s.run_id = ?`,
+      )
+      .all(r.id, r.id) as { key: string; value: number }[];
+    return {
+      id: r.id,
+      model: r.model,
+      datasetId: r.dataset_id,
+      status: r.status,
+      step: r.step,
+      totalSteps: r.total_steps,
+      seed: r.seed,
+      config: JSON.parse(r.config_json) as RunConfig,
+      backend: r.backend,
+      error: r.error,
+      createdAt: r.created_at,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      tags,
+      latest: Object.fromEntries(latestRows.map((l) => [l.key, l.value])),
+      experimentId: r.experiment_id,
+    };
+  }
+
+  summary(id: string): RunSummary | undefined {
+    const r = this.row(id);
+    return r ? this.toSummary(r) : undefined;
+  }
+
+  list(): RunSummary[] {
+    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRow[];
+    return rows.map((r) => this.toSummary(r));
+  }
+
+  detail(id: string): RunDetail | undefined {
+    const s = this.summary(id);
+    if (!s) return undefined;
+    const notes = (this.db.prepare('SELECT id, text, created_at FROM notes WHERE run_id = ? ORDER BY id').all(id) as { id: number; text: string; created_at: string }[]).map(
+      (n) => ({ id: n.id, text: n.text, createdAt: n.created_at }),
+    );
+    const seriesKeys = (this.db.prepare('SELECT DISTINCT key FROM scalars WHERE run_id = ? ORDER BY key').all(id) as { key: string }[]).map((k) => k.key);
+    const hasCodes = this.db.prepare("SELECT 1 FROM artifacts WHERE owner_kind = 'run' AND owner_id = ? AND kind = 'codes'").get(id) !== undefined;
+    return { ...s, notes, checkpoints: this.checkpoints(id), seriesKeys, hasCodes };
+  }
+
+  setStatus(id: string, status: RunStatus, fields: { error?: string | null; backend?: string; started?: boolean; finished?: boolean } = {}): void {
+    const sets = ['status = @status'];
+    const p: Record<string, unknown> = { id, status };
+    if (fields.error !== undefined) {
+      sets.push('error = @error');
+      p.error = fields.error;
+    }
+    if (fields.backend !== undefined) {
+      sets.push('backend = @backend');
+      p.backend = fields.backend;
+    }
+    if (fields.started) {
+      sets.push('started_at = COALESCE(started_at, @now)');
+      p.now = nowIso();
+    }
+    if (fields.finished) {
+      sets.push('finished_at = @now');
+      p.now = nowIso();
+    }
+    this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`).run(p);
+  }
+
+  /** Progress: the step and its scalar points, in one transaction. */
+  recordProgress(id: string, step: number, points: ScalarPoint[]): void {
+    const ins = this.db.prepare('INSERT OR REPLACE INTO scalars (run_id, key, step, value) VALUES (?, ?, ?, ?)');
+    const upd = this.db.prepare('UPDATE runs SET step = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const p of points) if (Number.isFinite(p.value)) ins.run(id, p.key, p.step, p.value);
+      upd.run(step, id);
+    })();
+  }
+
+  /** Drop series points after a step (a resumed run re-does them). */
+  truncateSeries(id: string, afterStep: number): void {
+    this.db.prepare('DELETE FROM scalars WHERE run_id = ? AND step > ?').run(id, afterStep);
+    this.db.prepare('UPDATE runs SET step = ? WHERE id = ?').run(afterStep, id);
+  }
+
+  series(id: string, keys?: string[], sinceStep = -1): Record<string, [number, number][]> {
+    const rows = this.db
+      .prepare('SELECT key, step, value FROM scalars WHERE run_id = ? AND step > ? ORDER BY key, step')
+      .all(id, sinceStep) as { key: string; step: number; value: number }[];
+    const out: Record<string, [number, number][]> = {};
+    for (const r of rows) {
+      if (keys && !keys.includes(r.key)) continue;
+      (out[r.key] ??= []).push([r.step, r.value]);
+    }
+    return out;
+  }
+
+  addArtifact(runId: string, kind: string, relPath: string, size: number, sha256: string): void {
+    this.db
+      .prepare("INSERT INTO artifacts (owner_kind, owner_id, kind, path, size, sha256, created_at) VALUES ('run', ?, ?, ?, ?, ?, ?)")
+      .run(runId, kind, relPath, size, sha256, nowIso());
+  }
+
+  removeArtifacts(runId: string, kind: string, pathPrefix: string): void {
+    this.db.prepare("DELETE FROM artifacts WHERE owner_kind = 'run' AND owner_id = ? AND kind = ? AND path LIKE ? || '%'").run(runId, kind, pathPrefix);
+  }
+
+  artifacts(runId: string, kind?: string): { kind: string; path: string; size: number; sha256: string; createdAt: string }[] {
+    const rows = this.db
+      .prepare("SELECT kind, path, size, sha256, created_at FROM artifacts WHERE owner_kind = 'run' AND owner_id = ? ORDER BY id")
+      .all(runId) as { kind: string; path: string; size: number; sha256: string; created_at: string }[];
+    return rows.filter((r) => !kind || r.kind === kind).map((r) => ({ kind: r.kind, path: r.path, size: r.size, sha256: r.sha256, createdAt: r.created_at }));
+  }
+
+  /** Checkpoints grouped by their folder (one entry per step). */
+  checkpoints(runId: string): Checkpoint[] {
+    const byDir = new Map<string, Checkpoint>();
+    for (const a of this.artifacts(runId, 'checkpoint')) {
+      const m = /checkpoints\/step-(\d+)\//.exec(a.path);
+      if (!m) continue;
+      const dir = a.path.slice(0, a.path.indexOf(m[0]) + m[0].length - 1);
+      const c = byDir.get(dir) ?? { step: Number(m[1]), path: dir, size: 0, sha256: '', createdAt: a.createdAt };
+      c.size += a.size;
+      c.sha256 = c.sha256 ? combine(c.sha256, a.sha256) : a.sha256;
+      byDir.set(dir, c);
+    }
+    return [...byDir.values()].sort((a, b) => a.step - b.step);
+  }
+
+  setTag(runId: string, tag: string, remove = false): void {
+    if (remove) this.db.prepare('DELETE FROM tags WHERE run_id = ? AND tag = ?').run(runId, tag);
+    else this.db.prepare('INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)').run(runId, tag);
+  }
+
+  addNote(runId: string, text: string): void {
+    this.db.prepare('INSERT INTO notes (run_id, text, created_at) VALUES (?, ?, ?)').run(runId, text, nowIso());
+  }
+
+  /** Runs left 'running' by a process that died: they can resume from their last checkpoint. */
+  markOrphansInterrupted(): number {
+    return this.db.prepare("UPDATE runs SET status = 'interrupted', error = 'the app stopped while this run was training' WHERE status = 'running'").run().changes;
+  }
+}
+
+/** Order-independent combination of file hashes into one checkpoint fingerprint (XOR of digests). */
+function combine(a: string, b: string): string {
+  let out = '';
+  for (let i = 0; i < 64; i += 8) out += ((parseInt(a.slice(i, i + 8), 16) ^ parseInt(b.slice(i, i + 8), 16)) >>> 0).toString(16).padStart(8, '0');
+  return out;
+}

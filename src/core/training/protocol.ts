@@ -1,0 +1,47 @@
+/** Messages between the main process (RunSupervisor) and a training worker. */
+import type { RunConfig } from '../../shared/runs.js';
+import type { StoredDatasetRow } from '../datasets/service.js';
+
+export interface StartMessage {
+  type: 'start';
+  runId: string;
+  config: RunConfig;
+  labDir: string;
+  /** runs/<id> inside the lab dir. */
+  runDir: string;
+  /** The dataset's stored row and its ancestors' (empty for built-in datasets). */
+  datasetRows: StoredDatasetRow[];
+  /** Checkpoint folder to resume from (absolute), or null for a fresh start. */
+  resumeFrom: string | null;
+}
+
+export interface StopMessage {
+  type: 'stop';
+  /** paused/cancelled: save a checkpoint, then exit. */
+  reason: 'paused' | 'cancelled';
+}
+
+export type ToWorker = StartMessage | StopMessage;
+
+export interface FileRecord {
+  /** Relative to the lab dir. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export type FromWorker =
+  | { type: 'started'; backend: string; notes: string[]; step: number }
+  | {
+      type: 'progress';
+      step: number;
+      losses: Record<string, number>;
+      klPerDim?: number[];
+      stepsPerSec: number;
+      etaSec: number;
+    }
+  | { type: 'checkpoint'; step: number; dir: string; files: FileRecord[] }
+  | { type: 'codes'; files: FileRecord[]; samples: number }
+  | { type: 'stopped'; reason: 'paused' | 'cancelled'; step: number }
+  | { type: 'done'; step: number }
+  | { type: 'failed'; step: number; error: string; kind: 'nonfinite' | 'error' };

@@ -1,0 +1,312 @@
+/**
+ * The run queue and the supervisor of training workers (main process).
+ *
+ * Each run trains in its own child process (`worker.ts`); the supervisor is
+ * the only SQLite writer. A worker that crashes, runs out of memory or is
+ * killed fails only its run: the run becomes `interrupted` and can resume
+ * from its last checkpoint. At most `maxConcurrent` runs train at once (one
+ * per device by default); the rest wait in the queue.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LabError } from '../../shared/contract.js';
+import { RESUMABLE, type RunConfig, type RunSummary } from '../../shared/runs.js';
+import { lineage } from '../datasets/open.js';
+import type { DatasetService } from '../datasets/service.js';
+import type { EventBus } from '../events.js';
+import type { RunRepository, ScalarPoint } from '../store/runs.js';
+import type { FromWorker, StartMessage, ToWorker } from './protocol.js';
+
+export interface WorkerEntry {
+  /** Script the child runs. */
+  path: string;
+  /** Node flags for the child (e.g. the tsx loader in development). */
+  execArgv: string[];
+  env?: Record<string, string>;
+}
+
+export interface SupervisorOptions {
+  labDir: string;
+  runs: RunRepository;
+  datasets: DatasetService;
+  events: EventBus;
+  worker: WorkerEntry;
+  maxConcurrent?: number;
+  /** Keep this many most recent checkpoints per run (the final one is always kept). */
+  keepCheckpoints?: number;
+  /** Called when a run finishes (evaluation on completion). */
+  onFinished?(runId: string): Promise<void> | void;
+}
+
+interface Active {
+  child: ChildProcess;
+  stopRequested: 'paused' | 'cancelled' | null;
+  terminal: boolean;
+  pending: ScalarPoint[];
+  lastFlush: number;
+  step: number;
+}
+
+export class RunSupervisor {
+  private active = new Map<string, Active>();
+  private queue: string[] = [];
+  private closing = false;
+  maxConcurrent: number;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.maxConcurrent = o.maxConcurrent ?? 1;
+    o.runs.markOrphansInterrupted();
+    for (const r of o.runs.list().reverse()) if (r.status === 'queued') this.queue.push(r.id);
+  }
+
+  runDir(id: string): string {
+    return path.join(this.o.labDir, 'runs', id);
+  }
+
+  launch(config: RunConfig): RunSummary {
+    this.o.datasets.get(config.datasetId);
+    const id = `run-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${crypto.randomBytes(4).toString('hex')}`;
+    this.o.runs.insert(id, config);
+    fs.mkdirSync(this.runDir(id), { recursive: true });
+    this.queue.push(id);
+    this.emitStatus(id);
+    this.pump();
+    return this.o.runs.summary(id)!;
+  }
+
+  stop(id: string, reason: 'paused' | 'cancelled'): RunSummary {
+    const run = this.o.runs.summary(id);
+    if (!run) throw new LabError('not_found', `no run '${id}'`);
+    const a = this.active.get(id);
+    if (a) {
+      a.stopRequested = reason;
+      this.send(a.child, { type: 'stop', reason });
+    } else if (run.status === 'queued') {
+      this.queue = this.queue.filter((q) => q !== id);
+      this.o.runs.setStatus(id, reason);
+      this.emitStatus(id);
+    } else if (!(reason === 'cancelled' && run.status === 'paused')) {
+      throw new LabError('conflict', `run ${id} is ${run.status}; only queued or running runs can be ${reason}`);
+    } else {
+      this.o.runs.setStatus(id, 'cancelled');
+      this.emitStatus(id);
+    }
+    return this.o.runs.summary(id)!;
+  }
+
+  resume(id: string): RunSummary {
+    const run = this.o.runs.summary(id);
+    if (!run) throw new LabError('not_found', `no run '${id}'`);
+    if (!RESUMABLE.includes(run.status) && run.status !== 'failed') {
+      throw new LabError('conflict', `run ${id} is ${run.status}; only paused, cancelled, interrupted or failed runs resume`);
+    }
+    this.o.runs.setStatus(id, 'queued', { error: null });
+    this.queue.push(id);
+    this.emitStatus(id);
+    this.pump();
+    return this.o.runs.summary(id)!;
+  }
+
+  isActive(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  /** Wait until a run reaches a terminal or resumable state (tests, CLI). */
+  waitFor(id: string, timeoutMs = 600_000): Promise<RunSummary> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        const s = this.o.runs.summary(id);
+        if (s && !['queued', 'running'].includes(s.status) && !this.active.has(id)) {
+          off();
+          clearTimeout(timer);
+          resolve(s);
+          return true;
+        }
+        return false;
+      };
+      const off = this.o.events.on('runs/status', (p) => {
+        if (p.run.id === id) queueMicrotask(done);
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`run ${id} did not finish within ${timeoutMs} ms`));
+      }, timeoutMs);
+      done();
+    });
+  }
+
+  private pump(): void {
+    while (!this.closing && this.active.size < this.maxConcurrent && this.queue.length > 0) {
+      const id = this.queue.shift()!;
+      try {
+        this.start(id);
+      } catch (e) {
+        this.o.runs.setStatus(id, 'failed', { error: (e as Error).message, finished: true });
+        this.emitStatus(id);
+      }
+    }
+  }
+
+  private latestCheckpoint(id: string): string | null {
+    const cps = this.o.runs.checkpoints(id);
+    for (let i = cps.length - 1; i >= 0; i--) {
+      const dir = path.join(this.o.labDir, cps[i]!.path);
+      if (fs.existsSync(dir)) return dir;
+    }
+    return null;
+  }
+
+  private start(id: string): void {
+    const run = this.o.runs.summary(id)!;
+    const resumeFrom = this.latestCheckpoint(id);
+    const resumeStep = resumeFrom ? this.o.runs.checkpoints(id).find((c) => path.join(this.o.labDir, c.path) === resumeFrom)!.step : 0;
+    // the steps after the checkpoint are trained again: drop their old points
+    this.o.runs.truncateSeries(id, resumeStep);
+    const msg: StartMessage = {
+      type: 'start',
+      runId: id,
+      config: run.config,
+      labDir: this.o.labDir,
+      runDir: this.runDir(id),
+      datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
+      resumeFrom,
+    };
+    const child = fork(this.o.worker.path, [], {
+      execArgv: this.o.worker.execArgv,
+      env: { ...process.env, ...this.o.worker.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr = (stderr + String(d)).slice(-4000);
+    });
+    const a: Active = { child, stopRequested: null, terminal: false, pending: [], lastFlush: Date.now(), step: resumeStep };
+    this.active.set(id, a);
+    this.o.runs.setStatus(id, 'running', { started: true, error: null });
+    this.emitStatus(id);
+    child.on('message', (m: FromWorker) => this.onMessage(id, a, m));
+    child.on('exit', (code, signal) => this.onExit(id, a, code, signal, stderr));
+    child.on('error', () => undefined);
+    this.send(child, msg);
+  }
+
+  private send(child: ChildProcess, msg: ToWorker): void {
+    if (child.connected) child.send(msg);
+  }
+
+  private flush(id: string, a: Active): void {
+    this.o.runs.recordProgress(id, a.step, a.pending.splice(0));
+    a.lastFlush = Date.now();
+  }
+
+  private onMessage(id: string, a: Active, m: FromWorker): void {
+    switch (m.type) {
+      case 'started':
+        this.o.runs.setStatus(id, 'running', { backend: m.backend });
+        this.emitStatus(id);
+        break;
+      case 'progress': {
+        a.step = m.step;
+        for (const [k, v] of Object.entries(m.losses)) a.pending.push({ key: k, step: m.step, value: v });
+        m.klPerDim?.forEach((v, j) => a.pending.push({ key: `kl_dim/${j}`, step: m.step, value: v }));
+        a.pending.push({ key: 'steps_per_sec', step: m.step, value: m.stepsPerSec });
+        // scalar series are written in batches (at most about once a second)
+        if (Date.now() - a.lastFlush > 1000 || a.pending.length > 2000) this.flush(id, a);
+        const run = this.o.runs.row(id)!;
+        this.o.events.emit('runs/progress', {
+          id,
+          step: m.step,
+          totalSteps: run.total_steps,
+          losses: m.losses,
+          ...(m.klPerDim ? { klPerDim: m.klPerDim } : {}),
+          stepsPerSec: m.stepsPerSec,
+          etaSec: m.etaSec,
+        });
+        break;
+      }
+      case 'checkpoint': {
+        a.step = Math.max(a.step, m.step);
+        this.flush(id, a);
+        for (const f of m.files) this.o.runs.addArtifact(id, 'checkpoint', f.path, f.size, f.sha256);
+        this.pruneCheckpoints(id);
+        break;
+      }
+      case 'codes':
+        for (const f of m.files) this.o.runs.addArtifact(id, 'codes', f.path, f.size, f.sha256);
+        break;
+      case 'stopped':
+        a.terminal = true;
+        a.step = m.step;
+        this.flush(id, a);
+        this.o.runs.setStatus(id, m.reason);
+        break;
+      case 'done':
+        a.terminal = true;
+        a.step = m.step;
+        this.flush(id, a);
+        this.o.runs.setStatus(id, 'finished', { finished: true });
+        break;
+      case 'failed':
+        a.terminal = true;
+        this.flush(id, a);
+        this.o.runs.setStatus(id, 'failed', {
+          error:
+            m.kind === 'nonfinite'
+              ? `${m.error} — stopped at step ${m.step}; the last good checkpoint is kept (resume continues from it)`
+              : m.error,
+          finished: true,
+        });
+        break;
+    }
+  }
+
+  private onExit(id: string, a: Active, code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
+    this.active.delete(id);
+    if (!a.terminal) {
+      this.flush(id, a);
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
+      this.o.runs.setStatus(id, 'interrupted', {
+        error: `the training worker ${how}${last ? `: ${last.slice(0, 300)}` : ''}; resume continues from the last checkpoint`,
+      });
+    }
+    this.emitStatus(id);
+    const finished = this.o.runs.summary(id)?.status === 'finished';
+    if (finished && this.o.onFinished) void Promise.resolve(this.o.onFinished(id)).catch(() => undefined);
+    this.pump();
+  }
+
+  private pruneCheckpoints(id: string): void {
+    const keep = this.o.keepCheckpoints ?? 2;
+    const cps = this.o.runs.checkpoints(id);
+    for (const c of cps.slice(0, Math.max(0, cps.length - keep))) {
+      fs.rmSync(path.join(this.o.labDir, c.path), { recursive: true, force: true });
+      this.o.runs.removeArtifacts(id, 'checkpoint', c.path + '/');
+    }
+  }
+
+  private emitStatus(id: string): void {
+    const run = this.o.runs.summary(id);
+    if (run) this.o.events.emit('runs/status', { run });
+  }
+
+  /** Stop every worker (app quit): their runs become interrupted and resumable. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const exits = [...this.active.values()].map(
+      (a) =>
+        new Promise<void>((resolve) => {
+          a.child.once('exit', () => resolve());
+          a.child.kill('SIGTERM');
+          setTimeout(() => {
+            a.child.kill('SIGKILL');
+            resolve();
+          }, 5000).unref();
+        }),
+    );
+    await Promise.all(exits);
+  }
+}

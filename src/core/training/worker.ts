@@ -1,0 +1,115 @@
+/**
+ * Training worker: a child process that trains one run and streams progress
+ * to the supervisor over IPC. It never touches SQLite; it writes only inside
+ * its run folder (checkpoints, codes).
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openDataset } from '../datasets/open.js';
+import type { StoredDatasetRow } from '../datasets/service.js';
+import { writeCodes } from './codes.js';
+import type { FileRecord, FromWorker, StartMessage, ToWorker } from './protocol.js';
+import { initBackend } from './backend.js';
+import { createRunTrainer, NonFiniteError } from './run-trainer.js';
+
+let stop: 'paused' | 'cancelled' | null = null;
+
+function send(m: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(m, undefined, {}, () => resolve());
+  });
+}
+
+function fileRecords(labDir: string, dir: string): FileRecord[] {
+  const out: FileRecord[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    const st = fs.statSync(p);
+    if (!st.isFile()) continue;
+    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+    out.push({ path: path.relative(labDir, p).split(path.sep).join('/'), size: st.size, sha256 });
+  }
+  return out;
+}
+
+async function run(msg: StartMessage): Promise<void> {
+  const { config: cfg, labDir, runDir } = msg;
+  const backend = await initBackend(cfg.backend ? { prefer: cfg.backend } : {});
+  const rows = new Map<string, StoredDatasetRow>(msg.datasetRows.map((r) => [r.id, r]));
+  const dataset = await openDataset(cfg.datasetId, (id) => rows.get(id), labDir);
+  const trainer = await createRunTrainer(cfg, dataset);
+  if (msg.resumeFrom) await trainer.restore(msg.resumeFrom);
+  await send({ type: 'started', backend: backend.backend, notes: backend.notes, step: trainer.step });
+
+  const checkpoint = async () => {
+    const dir = path.join(runDir, 'checkpoints', `step-${String(trainer.step).padStart(8, '0')}`);
+    const tmp = dir + '.tmp';
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp, { recursive: true });
+    await trainer.save(tmp);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
+    await send({ type: 'checkpoint', step: trainer.step, dir: path.relative(labDir, dir), files: fileRecords(labDir, dir) });
+  };
+
+  let t0 = performance.now();
+  let s0 = trainer.step;
+  let rate = 0;
+  while (trainer.step < cfg.steps) {
+    let out;
+    try {
+      out = trainer.trainStep();
+    } catch (e) {
+      if (e instanceof NonFiniteError) {
+        await send({ type: 'failed', step: trainer.step, error: e.message, kind: 'nonfinite' });
+        return;
+      }
+      throw e;
+    }
+    const step = trainer.step;
+    if (step % cfg.progressEvery === 0 || step === cfg.steps) {
+      const now = performance.now();
+      const inst = ((step - s0) * 1000) / Math.max(1e-6, now - t0);
+      rate = rate === 0 ? inst : 0.7 * rate + 0.3 * inst;
+      t0 = now;
+      s0 = step;
+      await send({
+        type: 'progress',
+        step,
+        losses: out.losses,
+        ...(out.klPerDim ? { klPerDim: out.klPerDim } : {}),
+        stepsPerSec: rate,
+        etaSec: rate > 0 ? (cfg.steps - step) / rate : 0,
+      });
+    }
+    if (step % cfg.checkpointEvery === 0 && step < cfg.steps) await checkpoint();
+    // let IPC messages (stop) in
+    await new Promise((r) => setImmediate(r));
+    if (stop) {
+      await checkpoint();
+      await send({ type: 'stopped', reason: stop, step: trainer.step });
+      return;
+    }
+  }
+  await checkpoint();
+  if (cfg.codesSamples > 0) {
+    const files = await writeCodes(trainer, dataset, cfg.codesSamples, cfg.seed, path.join(runDir, 'codes'));
+    await send({ type: 'codes', samples: cfg.codesSamples, files: files.flatMap((f) => fileRecords(labDir, path.dirname(f)).filter((r) => r.path.endsWith(path.basename(f)))) });
+  }
+  await send({ type: 'done', step: trainer.step });
+}
+
+process.on('message', (m: ToWorker) => {
+  if (m.type === 'stop') stop = m.reason;
+  else if (m.type === 'start') {
+    run(m)
+      .catch(async (e: unknown) => {
+        const err = e as Error;
+        await send({ type: 'failed', step: -1, error: (err?.message ?? String(e)).split('\n')[0]!, kind: 'error' });
+      })
+      .finally(() => process.exit(0));
+  }
+});
+process.on('SIGTERM', () => process.exit(143));
