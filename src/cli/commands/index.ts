@@ -1,7 +1,8 @@
 /** Every CLI command; a new command is one module plus one line here. */
 import type { Command } from '../command.js';
+import { benchDataCommand } from './bench-data.js';
 import { datasetSampleCommand, datasetShowCommand, datasetsCommand } from './datasets.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, serveCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, serveCommand, benchDataCommand];

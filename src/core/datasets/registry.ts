@@ -5,6 +5,7 @@
  */
 import type { DatasetInfo } from '../../shared/domain.js';
 import { DSprites, dspritesInfo } from './dsprites.js';
+import { shapes3dEntry } from './shapes3d.js';
 import type { GroundTruthDataset } from './types.js';
 
 export interface DatasetEntry {
@@ -14,6 +15,7 @@ export interface DatasetEntry {
 
 export const builtinDatasets: DatasetEntry[] = [
   { info: dspritesInfo, create: () => new DSprites() },
+  shapes3dEntry,
 ];
 
 export function findBuiltin(id: string): DatasetEntry | undefined {

@@ -113,6 +113,11 @@ export class RunSupervisor {
     return this.active.has(id);
   }
 
+  /** Process id of a run's worker (while it trains). */
+  workerPid(id: string): number | undefined {
+    return this.active.get(id)?.child.pid;
+  }
+
   /** Wait until a run reaches a terminal or resumable state (tests, CLI). */
   waitFor(id: string, timeoutMs = 600_000): Promise<RunSummary> {
     return new Promise((resolve, reject) => {
