@@ -12,6 +12,7 @@ import { DatasetService } from './datasets/service.js';
 import { factorsOf, factorsToIndex, indexToFactors, renderBatch, sampleIndices } from './datasets/grid.js';
 import type { GroundTruthDataset } from './datasets/types.js';
 import { EventBus } from './events.js';
+import { Jobs } from './jobs.js';
 import { toImageBatch } from './images.js';
 import { openDb, schemaVersion, type Db } from './store/db.js';
 import { RunRepository } from './store/runs.js';
@@ -39,6 +40,7 @@ export class Lab {
   readonly runs: RunRepository;
   readonly supervisor: RunSupervisor;
   readonly runViews: RunViews;
+  readonly jobs: Jobs;
   private closed = false;
 
   private constructor(
@@ -58,6 +60,7 @@ export class Lab {
       maxConcurrent: opts.maxConcurrentRuns ?? 1,
     });
     this.runViews = new RunViews(labDir, this.runs, this.datasets);
+    this.jobs = new Jobs(this.events);
     this.handlers = {
       'lab/info': () => this.info(),
       'datasets/list': () => this.datasets.list(),
@@ -65,6 +68,7 @@ export class Lab {
       'datasets/samples': (input) => this.samples(input),
       'datasets/traverse': (input) => this.traverse(input),
       ...runHandlers(this),
+      ...this.jobs.handlers(),
     };
   }
 
@@ -145,6 +149,7 @@ export class Lab {
     if (this.closed) return;
     this.closed = true;
     await this.supervisor.close();
+    await this.jobs.close();
     this.runViews.dispose();
     this.db.close();
   }

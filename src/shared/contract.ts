@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { RunProgress, RunSummary } from './runs.js';
 import { datasetRequests } from './requests/datasets.js';
 import { runRequests } from './requests/runs.js';
+import { jobRequests } from './requests/jobs.js';
+import { JobInfo } from './jobs.js';
 export type { SampleResult } from './requests/datasets.js';
 
 /**
@@ -17,6 +19,7 @@ export type { SampleResult } from './requests/datasets.js';
 export const requests = {
   ...datasetRequests,
   ...runRequests,
+  ...jobRequests,
 } as const;
 
 export const events = {
@@ -26,6 +29,7 @@ export const events = {
   },
   'runs/progress': { summary: 'A training step report.', payload: RunProgress },
   'runs/status': { summary: 'A run changed status (queued, running, finished…).', payload: z.object({ run: RunSummary }) },
+  'jobs/progress': { summary: 'A long task moved on (or ended).', payload: JobInfo },
 } as const;
 
 export type Requests = typeof requests;

@@ -84,6 +84,9 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   'runs/reconstructions': { valid: [{ id: 'r' }, { id: 'r', count: 8, seed: 1 }], invalid: [{ id: 'r', count: 65 }, { id: 'r', seed: -2 }] },
   'runs/traversals': { valid: [{ id: 'r' }, { id: 'r', index: 5, range: 3, steps: 7 }], invalid: [{ id: 'r', range: 0 }, { id: 'r', steps: 16 }, { id: 'r', index: -1 }] },
   'runs/latents': { valid: [{ id: 'r' }, { id: 'r', limit: 100 }], invalid: [{ id: 'r', limit: 0 }, { id: 'r', limit: 1e9 }] },
+  'jobs/list': { valid: [{}], invalid: [{ status: 'running' }] },
+  'jobs/get': { valid: [{ id: 'job-1' }], invalid: [{}, { id: 'x'.repeat(65) }] },
+  'jobs/cancel': { valid: [{ id: 'job-1' }], invalid: [{ id: 1 }] },
 };
 
 describe('contract schemas', () => {
