@@ -16,9 +16,23 @@
  * tested) as a reference for the geometry.
  */
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { Conv2D, Conv2DBackpropFilter, backend_util } from '@tensorflow/tfjs';
+import { BatchMatMul, Conv2D, Conv2DBackpropFilter, backend_util } from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm_util.js';
-import { callKernel, dispose, f32View } from './wasm_util.js';
+import { callKernel, dispose, f32View, reshaped } from './wasm_util.js';
+
+/** Strategy override (tests, benchmarks): 'auto' (default), 'dilated' or 'im2col'. */
+export const backpropFilterStrategy: { mode: 'auto' | 'dilated' | 'im2col' } = { mode: 'auto' };
+
+/** colsᵀ [K, M] × dy [M, Co] on the built-in GEMM. */
+function viaIm2col(be: WasmBackendLike, x: TensorInfo, dy: TensorInfo, g: ConvGeometry, filterShape: number[]): TensorInfo {
+  const K = g.KH * g.KW * g.Ci;
+  const M = g.N * g.OH * g.OW;
+  const cols = be.makeOutput([1, K, M], 'float32');
+  im2colTransposed(f32View(be, x), f32View(be, cols), g);
+  const out = callKernel(BatchMatMul, be, { a: cols, b: reshaped(dy, [1, M, g.Co]) }, { transposeA: false, transposeB: false });
+  dispose(be, cols);
+  return reshaped(out, filterShape);
+}
 
 export interface ConvGeometry {
   N: number;
@@ -70,24 +84,46 @@ export function convGeometry(
   };
 }
 
-/** Write colsᵀ [KH·KW·Ci, N·OH·OW] of x (NHWC) for the given geometry (reference path). */
+/**
+ * Write colsᵀ [KH·KW·Ci, N·OH·OW] of x (NHWC). Per output row (n, oh) the
+ * input rows it reads stay in L1; each write is a contiguous run of OW values.
+ */
 export function im2colTransposed(x: Float32Array, cols: Float32Array, g: ConvGeometry): void {
   const { N, H, W, Ci, OH, OW, KH, KW, sh, sw, pt, pl } = g;
   const M = N * OH * OW;
-  for (let kh = 0; kh < KH; kh++)
-    for (let kw = 0; kw < KW; kw++)
-      for (let ci = 0; ci < Ci; ci++) {
-        const row = ((kh * KW + kw) * Ci + ci) * M;
-        let m = 0;
-        for (let n = 0; n < N; n++)
-          for (let oh = 0; oh < OH; oh++) {
-            const ih = oh * sh + kh - pt;
-            for (let ow = 0; ow < OW; ow++, m++) {
-              const iw = ow * sw + kw - pl;
-              cols[row + m] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[((n * H + ih) * W + iw) * Ci + ci]! : 0;
+  const rowStepX = sw * Ci;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const mBase = (n * OH + oh) * OW;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh + kh - pt;
+        const inside = ih >= 0 && ih < H;
+        const xRow = (n * H + ih) * W * Ci;
+        for (let kw = 0; kw < KW; kw++) {
+          // ow range whose iw = ow·sw + kw − pl lies inside [0, W)
+          let owLo = 0;
+          while (owLo < OW && owLo * sw + kw - pl < 0) owLo++;
+          let owHi = OW;
+          while (owHi > owLo && (owHi - 1) * sw + kw - pl >= W) owHi--;
+          const rBase = (kh * KW + kw) * Ci;
+          for (let ci = 0; ci < Ci; ci++) {
+            const d = (rBase + ci) * M + mBase;
+            if (!inside) {
+              cols.fill(0, d, d + OW);
+              continue;
             }
+            for (let ow = 0; ow < owLo; ow++) cols[d + ow] = 0;
+            let s = xRow + (owLo * sw + kw - pl) * Ci + ci;
+            for (let ow = owLo; ow < owHi; ow++) {
+              cols[d + ow] = x[s]!;
+              s += rowStepX;
+            }
+            for (let ow = owHi; ow < OW; ow++) cols[d + ow] = 0;
           }
+        }
       }
+    }
+  }
 }
 
 /**
@@ -118,6 +154,9 @@ export function swapOuterAxes(src: Float32Array, dst: Float32Array, A: number, B
   }
 }
 
+/** Below this many filter taps × input channels the im2col GEMM is faster than the dilated conv. */
+export const DILATED_MIN_OUTPUTS = 512;
+
 const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as unknown as WasmBackendLike;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
@@ -127,6 +166,9 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   }
   const g = convGeometry(x.shape, filterShape, strides, pad, dimRoundingMode);
   const { N, H, W, Ci, OH, OW, Co, KH, KW, sh, sw, pt, pl } = g;
+  const mode = backpropFilterStrategy.mode;
+  // The dilated conv pays per output pixel (Ci·KH·KW of them); with few, the GEMM wins.
+  if (mode === 'im2col' || (mode === 'auto' && Ci * KH * KW < DILATED_MIN_OUTPUTS)) return viaIm2col(be, x, dy, g, [...filterShape]);
   // Rows/cols of x that any output reads: [0, Hc) × [0, Wc).
   const Hc = Math.min(H, (OH - 1) * sh + KH - pt);
   const Wc = Math.min(W, (OW - 1) * sw + KW - pl);
