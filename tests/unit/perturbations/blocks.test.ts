@@ -6,6 +6,7 @@ import type { GroundTruthDataset } from '../../../src/core/datasets/types.js';
 import { Rng } from '../../../src/core/util/rng.js';
 import { createPerturbation, restorePerturbation } from '../../../src/core/perturbations/registry.js';
 import { PerturbationSpec } from '../../../src/core/perturbations/types.js';
+import type { BlockSpec } from '../../../src/core/perturbations/types.js';
 import { OffsetDataset } from '../../../src/core/perturbations/derived.js';
 import { perturbationStats } from '../../../src/core/perturbations/stats.js';
 
@@ -162,7 +163,7 @@ describe('building blocks compute what they say', () => {
 
   it('compose chains blocks in order under one ε and re-creates from its spec', async () => {
     const g = grey(3, 3, 0.5, 0);
-    const blocks = [
+    const blocks: BlockSpec[] = [
       { kind: 'pattern', params: { texture: 'checker', frequency: 0.5, angle: 0, gain: 1 } },
       { kind: 'intensity', params: { gain: 0.5 } },
     ];
