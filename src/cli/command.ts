@@ -17,7 +17,7 @@ export interface CliContext {
   tty: boolean;
   out(text: string): void;
   err(text: string): void;
-  /** Opens the lab (lab dir from --lab-dir / DLAB_HOME / default). */
+  /** Opens the lab (lab dir from --lab-dir / DLAB_HOME / default). Runs left queued by the app are not started. */
   openLab(): Promise<Lab>;
 }
 

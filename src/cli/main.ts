@@ -69,7 +69,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     out: io.out,
     err: io.err,
     // Loaded lazily: usage errors and pure commands never start the compute backend.
-    openLab: async (): Promise<Lab> => (await import('../core/lab.js')).Lab.open({ labDir: resolveLabDir(flagString(args, 'lab-dir')) }),
+    openLab: async (): Promise<Lab> => (await import('../core/lab.js')).Lab.open({ labDir: resolveLabDir(flagString(args, 'lab-dir')), adoptQueuedRuns: false }),
   };
   try {
     return await command.run(ctx);

@@ -31,6 +31,8 @@ export interface LabOptions {
   worker?: WorkerEntry;
   /** Runs training at once (default 1: one per device). */
   maxConcurrentRuns?: number;
+  /** Start runs left queued in the store (the app: yes; a one-shot CLI command: no). */
+  adoptQueuedRuns?: boolean;
 }
 
 export class Lab {
@@ -58,6 +60,7 @@ export class Lab {
       events: this.events,
       worker: opts.worker ?? defaultWorkerEntry(),
       maxConcurrent: opts.maxConcurrentRuns ?? 1,
+      adoptQueued: opts.adoptQueuedRuns ?? true,
     });
     this.runViews = new RunViews(labDir, this.runs, this.datasets);
     this.jobs = new Jobs(this.events);

@@ -4,5 +4,6 @@ import { benchDataCommand } from './bench-data.js';
 import { datasetSampleCommand, datasetShowCommand, datasetsCommand } from './datasets.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
+import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, serveCommand, benchDataCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand];

@@ -190,9 +190,46 @@ export class RunRepository {
     this.db.prepare('INSERT INTO notes (run_id, text, created_at) VALUES (?, ?, ?)').run(runId, text, nowIso());
   }
 
-  /** Runs left 'running' by a process that died: they can resume from their last checkpoint. */
-  markOrphansInterrupted(): number {
-    return this.db.prepare("UPDATE runs SET status = 'interrupted', error = 'the app stopped while this run was training' WHERE status = 'running'").run().changes;
+  /**
+   * Runs left 'running' by a process that is gone: they can resume from their
+   * last checkpoint. Runs owned by another live process (the GUI and a CLI on
+   * the same lab) are left alone.
+   */
+  markOrphansInterrupted(isAlive: (pid: number) => boolean): number {
+    const rows = this.db.prepare("SELECT id, owner_pid FROM runs WHERE status = 'running'").all() as { id: string; owner_pid: number | null }[];
+    let n = 0;
+    for (const r of rows) {
+      if (r.owner_pid !== null && r.owner_pid !== process.pid && isAlive(r.owner_pid)) continue;
+      this.db.prepare("UPDATE runs SET status = 'interrupted', error = 'the app stopped while this run was training; resume continues from the last checkpoint' WHERE id = ?").run(r.id);
+      n++;
+    }
+    return n;
+  }
+
+  /** Take a queued run for this process; false when another process took it first. */
+  claim(id: string, pid: number): boolean {
+    return this.db.prepare("UPDATE runs SET owner_pid = ?, control = NULL WHERE id = ? AND status = 'queued' AND (owner_pid IS NULL OR owner_pid = ? OR owner_pid = -1)").run(pid, id, pid).changes === 1;
+  }
+
+  /** Ask whichever process owns a running run to pause or cancel it. */
+  requestControl(id: string, control: 'paused' | 'cancelled'): void {
+    this.db.prepare('UPDATE runs SET control = ? WHERE id = ?').run(control, id);
+  }
+
+  /** Pending control requests for runs this process owns. */
+  controlRequests(pid: number): { id: string; control: 'paused' | 'cancelled' }[] {
+    return this.db.prepare("SELECT id, control FROM runs WHERE owner_pid = ? AND control IS NOT NULL AND status = 'running'").all(pid) as {
+      id: string;
+      control: 'paused' | 'cancelled';
+    }[];
+  }
+
+  ownerPid(id: string): number | null {
+    return (this.db.prepare('SELECT owner_pid FROM runs WHERE id = ?').get(id) as { owner_pid: number | null } | undefined)?.owner_pid ?? null;
+  }
+
+  clearOwner(id: string): void {
+    this.db.prepare('UPDATE runs SET owner_pid = NULL, control = NULL WHERE id = ?').run(id);
   }
 }
 

@@ -36,6 +36,8 @@ export interface SupervisorOptions {
   maxConcurrent?: number;
   /** Keep this many most recent checkpoints per run (the final one is always kept). */
   keepCheckpoints?: number;
+  /** Pick up runs left queued in the store at start (default true). */
+  adoptQueued?: boolean;
   /** Called when a run finishes (evaluation on completion). */
   onFinished?(runId: string): Promise<void> | void;
 }
@@ -49,16 +51,38 @@ interface Active {
   step: number;
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class RunSupervisor {
   private active = new Map<string, Active>();
   private queue: string[] = [];
   private closing = false;
   maxConcurrent: number;
 
+  private poll: NodeJS.Timeout;
+
   constructor(private readonly o: SupervisorOptions) {
     this.maxConcurrent = o.maxConcurrent ?? 1;
-    o.runs.markOrphansInterrupted();
-    for (const r of o.runs.list().reverse()) if (r.status === 'queued') this.queue.push(r.id);
+    o.runs.markOrphansInterrupted(isAlive);
+    if (o.adoptQueued ?? true) for (const r of o.runs.list().reverse()) if (r.status === 'queued') this.queue.push(r.id);
+    // Control requests from other processes (e.g. `dlab run cancel` while the GUI trains).
+    this.poll = setInterval(() => {
+      for (const req of this.o.runs.controlRequests(process.pid)) {
+        const a = this.active.get(req.id);
+        if (a && !a.stopRequested) {
+          a.stopRequested = req.control;
+          this.send(a.child, { type: 'stop', reason: req.control });
+        }
+      }
+    }, 1000);
+    this.poll.unref();
   }
 
   runDir(id: string): string {
@@ -80,9 +104,13 @@ export class RunSupervisor {
     const run = this.o.runs.summary(id);
     if (!run) throw new LabError('not_found', `no run '${id}'`);
     const a = this.active.get(id);
+    const owner = this.o.runs.ownerPid(id);
     if (a) {
       a.stopRequested = reason;
       this.send(a.child, { type: 'stop', reason });
+    } else if (run.status === 'running' && owner !== null && owner !== process.pid && isAlive(owner)) {
+      // trained by another process of this lab: ask it through the store
+      this.o.runs.requestControl(id, reason);
     } else if (run.status === 'queued') {
       this.queue = this.queue.filter((q) => q !== id);
       this.o.runs.setStatus(id, reason);
@@ -120,6 +148,7 @@ export class RunSupervisor {
 
   /** Wait until a run reaches a terminal or resumable state (tests, CLI). */
   waitFor(id: string, timeoutMs = 600_000): Promise<RunSummary> {
+    timeoutMs = Math.min(timeoutMs, 2 ** 31 - 1);
     return new Promise((resolve, reject) => {
       const done = () => {
         const s = this.o.runs.summary(id);
@@ -164,6 +193,7 @@ export class RunSupervisor {
   }
 
   private start(id: string): void {
+    if (!this.o.runs.claim(id, process.pid)) return;
     const run = this.o.runs.summary(id)!;
     const resumeFrom = this.latestCheckpoint(id);
     const resumeStep = resumeFrom ? this.o.runs.checkpoints(id).find((c) => path.join(this.o.labDir, c.path) === resumeFrom)!.step : 0;
@@ -270,6 +300,7 @@ export class RunSupervisor {
 
   private onExit(id: string, a: Active, code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
     this.active.delete(id);
+    this.o.runs.clearOwner(id);
     if (!a.terminal) {
       this.flush(id, a);
       const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
@@ -301,6 +332,7 @@ export class RunSupervisor {
   /** Stop every worker (app quit): their runs become interrupted and resumable. */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.poll);
     const exits = [...this.active.values()].map(
       (a) =>
         new Promise<void>((resolve) => {

@@ -94,6 +94,14 @@ export const migrations: Migration[] = [
       CREATE INDEX artifacts_owner ON artifacts(owner_kind, owner_id);
     `,
   },
+  {
+    version: 3,
+    name: 'run ownership and control requests across processes',
+    sql: `
+      ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+      ALTER TABLE runs ADD COLUMN control TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,0 +1,55 @@
+import { objectives } from '../../core/models/registry.js';
+import { runTrainBench } from '../../core/training/bench.js';
+import type { BackendName } from '../../core/training/backend.js';
+import { UsageError, flagNumber, flagString, type Command } from '../command.js';
+
+export const benchTrainCommand: Command = {
+  path: ['bench', 'train'],
+  summary: 'Time training steps of a model on this machine (backend, ms/step, steps/s, peak RSS), with the PyTorch reference alongside where available.',
+  usage:
+    'dlab bench train [--model beta_vae] [--arch conv|fc] [--batch 64] [--steps 10] [--warmup 2] [--latent 10] [--dataset dsprites] [--backend tensorflow|wasm|cpu] [--torch PATH|none] [--torch-threads 2] [--json]',
+  async run(ctx) {
+    const model = flagString(ctx.args, 'model') ?? 'beta_vae';
+    if (!objectives.some((o) => o.id === model)) throw new UsageError(`unknown model '${model}' (known: ${objectives.map((o) => o.id).join(', ')})`);
+    const arch = flagString(ctx.args, 'arch') ?? 'conv';
+    if (arch !== 'conv' && arch !== 'fc') throw new UsageError(`--arch must be conv or fc, got '${arch}'`);
+    const backend = flagString(ctx.args, 'backend');
+    if (backend !== undefined && backend !== 'tensorflow' && backend !== 'wasm' && backend !== 'cpu') {
+      throw new UsageError(`--backend must be tensorflow, wasm or cpu, got '${backend}'`);
+    }
+    const torch = flagString(ctx.args, 'torch');
+    const r = await runTrainBench({
+      model,
+      arch,
+      batch: flagNumber(ctx.args, 'batch', { integer: true, min: 2 }) ?? 64,
+      steps: flagNumber(ctx.args, 'steps', { integer: true, min: 1 }) ?? 10,
+      warmup: flagNumber(ctx.args, 'warmup', { integer: true, min: 0 }) ?? 2,
+      latent: flagNumber(ctx.args, 'latent', { integer: true, min: 1 }) ?? 10,
+      dataset: flagString(ctx.args, 'dataset') ?? 'dsprites',
+      ...(backend ? { backend: backend as BackendName } : {}),
+      ...(torch !== undefined ? { torchScript: torch === 'none' ? null : torch } : {}),
+      torchThreads: flagNumber(ctx.args, 'torch-threads', { integer: true, min: 1 }) ?? 2,
+    });
+    if (ctx.json) {
+      ctx.out(JSON.stringify(r, null, 2));
+      return 0;
+    }
+    ctx.out(`backend:     ${r.backend}`);
+    for (const n of r.backendNotes) ctx.out(`  - ${n}`);
+    ctx.out(`model:       ${r.model} (${r.arch}, latent ${r.latent}, ${r.parameters.toLocaleString('en')} weights) on ${r.dataset}, batch ${r.batch}`);
+    ctx.out(`ms/step:     ${r.msPerStep.toFixed(1)} wall, ${r.cpuMsPerStep.toFixed(1)} cpu   (${r.steps} steps after ${r.warmup} warm-up)`);
+    ctx.out(`steps/s:     ${r.stepsPerSec.toFixed(2)}`);
+    ctx.out(`peak RSS:    ${r.peakRssMB.toFixed(0)} MB`);
+    ctx.out(`load:        ${r.loadAverage.map((x) => x.toFixed(2)).join(' ')} on ${r.cpus} CPUs`);
+    if (r.torch) {
+      if (r.torch.error) ctx.out(`pytorch:     failed: ${r.torch.error}`);
+      else {
+        ctx.out(
+          `pytorch:     ${r.torch.msPerStep!.toFixed(1)} ms/step, ${r.torch.stepsPerSec!.toFixed(2)} steps/s${r.torch.comparable ? '' : '  (reference is β-VAE, latent 10, batch 64, 1 channel: not the same workload)'}`,
+        );
+        ctx.out(`  ${r.torch.command}`);
+      }
+    } else ctx.out('pytorch:     reference script not found (set DLAB_TORCH_BENCH or --torch PATH)');
+    return 0;
+  },
+};

@@ -1,0 +1,207 @@
+import type { Lab } from '../../core/lab.js';
+import { RUN_DEFAULTS } from '../../core/training/config.js';
+import type { RunConfig, RunSummary } from '../../shared/runs.js';
+import { UsageError, flagList, flagNumber, flagString, type CliContext, type Command } from '../command.js';
+import { formatDuration, progressLine } from '../progress.js';
+
+function parseSets(ctx: CliContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of flagList(ctx.args, 'set') ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects key=value, got '${kv}'`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Follow a run in the foreground until it stops; Ctrl+C pauses it at a checkpoint. */
+async function follow(ctx: CliContext, lab: Lab, id: string): Promise<RunSummary> {
+  const offProgress = lab.events.on('runs/progress', (p) => {
+    if (p.id !== id) return;
+    if (ctx.json) ctx.out(JSON.stringify({ type: 'progress', ...p }));
+    else if (ctx.tty) {
+      const loss = p.losses.loss ?? Object.values(p.losses)[0] ?? NaN;
+      process.stdout.write(progressLine(id, p.step / p.totalSteps, `step ${p.step}/${p.totalSteps} loss ${loss.toFixed(2)} ${p.stepsPerSec.toFixed(2)} it/s eta ${formatDuration(p.etaSec)}`));
+    } else if (p.step % Math.max(1, Math.round(p.totalSteps / 20)) === 0) {
+      ctx.out(`${id} step ${p.step}/${p.totalSteps} loss ${(p.losses.loss ?? NaN).toFixed(3)} ${p.stepsPerSec.toFixed(2)} steps/s`);
+    }
+  });
+  const offStatus = lab.events.on('runs/status', (p) => {
+    if (p.run.id === id && ctx.json) ctx.out(JSON.stringify({ type: 'status', id, status: p.run.status, step: p.run.step, error: p.run.error }));
+  });
+  const onSigint = () => {
+    ctx.err(`\npausing ${id} at a checkpoint (resume: dlab run resume ${id})…`);
+    try {
+      lab.supervisor.stop(id, 'paused');
+    } catch {
+      /* already stopping */
+    }
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const s = await lab.supervisor.waitFor(id, 2 ** 31 - 1);
+    if (ctx.tty && !ctx.json) process.stdout.write('\n');
+    return s;
+  } finally {
+    process.off('SIGINT', onSigint);
+    offProgress();
+    offStatus();
+  }
+}
+
+function printSummary(ctx: CliContext, s: RunSummary): void {
+  if (ctx.json) ctx.out(JSON.stringify({ type: 'result', run: s }));
+  else ctx.out(`${s.id}: ${s.status} at step ${s.step}/${s.totalSteps}${s.error ? ` — ${s.error}` : ''}`);
+}
+
+export const trainCommand: Command = {
+  path: ['train'],
+  summary: 'Train a model in the foreground (progress bar; JSON lines with --json). Ctrl+C pauses at a checkpoint.',
+  usage: 'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --set key=value …] [--json]',
+  async run(ctx) {
+    const model = flagString(ctx.args, 'model');
+    const datasetId = flagString(ctx.args, 'dataset');
+    if (!model) throw new UsageError('--model is required (see dlab models)');
+    if (!datasetId) throw new UsageError('--dataset is required (see dlab datasets)');
+    const arch = flagString(ctx.args, 'arch') ?? RUN_DEFAULTS.arch;
+    if (arch !== 'conv' && arch !== 'fc') throw new UsageError(`--arch must be conv or fc, got '${arch}'`);
+    const steps = flagNumber(ctx.args, 'steps', { integer: true, min: 1 }) ?? RUN_DEFAULTS.steps;
+    const config: RunConfig = {
+      model,
+      params: parseSets(ctx),
+      datasetId,
+      arch,
+      latent: flagNumber(ctx.args, 'latent', { integer: true, min: 1 }) ?? RUN_DEFAULTS.latent,
+      steps,
+      batch: flagNumber(ctx.args, 'batch', { integer: true, min: 2 }) ?? RUN_DEFAULTS.batch,
+      seed: flagNumber(ctx.args, 'seed', { integer: true, min: 0 }) ?? 0,
+      lr: flagNumber(ctx.args, 'lr', { min: 0 }) ?? RUN_DEFAULTS.lr,
+      progressEvery: flagNumber(ctx.args, 'progress-every', { integer: true, min: 1 }) ?? Math.max(1, Math.min(RUN_DEFAULTS.progressEvery, Math.ceil(steps / 100))),
+      checkpointEvery: flagNumber(ctx.args, 'checkpoint-every', { integer: true, min: 1 }) ?? Math.min(RUN_DEFAULTS.checkpointEvery, steps),
+      codesSamples: flagNumber(ctx.args, 'codes', { integer: true, min: 0 }) ?? RUN_DEFAULTS.codesSamples,
+      evaluate: flagList(ctx.args, 'evaluate') ?? [],
+    };
+    const backend = flagString(ctx.args, 'backend');
+    if (backend) {
+      if (!['tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, wasm or cpu');
+      config.backend = backend as RunConfig['backend'];
+    }
+    const lab = await ctx.openLab();
+    try {
+      const [run] = await lab.handlers['runs/launch']({ config: { ...config, seed: undefined } as never, seeds: [config.seed] });
+      if (!ctx.json) ctx.out(`run ${run!.id}: ${model} on ${datasetId}, ${steps} steps, backend ${lab.info().backend}`);
+      const s = await follow(ctx, lab, run!.id);
+      printSummary(ctx, s);
+      return s.status === 'finished' ? 0 : s.status === 'paused' ? 130 : 1;
+    } finally {
+      await lab.close();
+    }
+  },
+};
+
+export const runsCommand: Command = {
+  path: ['runs'],
+  summary: 'List runs (newest first).',
+  usage: 'dlab runs [--json]',
+  async run(ctx) {
+    const lab = await ctx.openLab();
+    try {
+      const runs = lab.runs.list();
+      if (ctx.json) ctx.out(JSON.stringify(runs, null, 2));
+      else
+        for (const r of runs)
+          ctx.out(`${r.id}  ${r.status.padEnd(11)} ${r.model.padEnd(12)} ${r.datasetId.padEnd(20)} ${String(r.step).padStart(8)}/${r.totalSteps}  seed ${r.seed}`);
+      return 0;
+    } finally {
+      await lab.close();
+    }
+  },
+};
+
+function runId(ctx: CliContext): string {
+  const id = ctx.args.positionals[0];
+  if (!id) throw new UsageError('a run id is required (see dlab runs)');
+  return id;
+}
+
+export const runShowCommand: Command = {
+  path: ['run', 'show'],
+  summary: 'One run: config, status, checkpoints, latest values.',
+  usage: 'dlab run show <id> [--json]',
+  async run(ctx) {
+    const id = runId(ctx);
+    const lab = await ctx.openLab();
+    try {
+      const d = await lab.handlers['runs/get']({ id });
+      if (ctx.json) ctx.out(JSON.stringify(d, null, 2));
+      else {
+        ctx.out(`${d.id}: ${d.status}, step ${d.step}/${d.totalSteps}, backend ${d.backend ?? '—'}`);
+        ctx.out(`model ${d.model} ${JSON.stringify(d.config.params)} on ${d.datasetId}, ${d.config.arch}, latent ${d.config.latent}, batch ${d.config.batch}, seed ${d.seed}`);
+        if (d.error) ctx.out(`error: ${d.error}`);
+        for (const [k, v] of Object.entries(d.latest).filter(([k]) => !k.startsWith('kl_dim/'))) ctx.out(`  ${k.padEnd(20)} ${v.toFixed(4)}`);
+        for (const c of d.checkpoints) ctx.out(`  checkpoint step ${c.step}: ${c.path} (${(c.size / 1e6).toFixed(1)} MB, sha256 ${c.sha256.slice(0, 12)}…)`);
+      }
+      return 0;
+    } finally {
+      await lab.close();
+    }
+  },
+};
+
+function controlCommand(action: 'cancel' | 'pause'): Command {
+  return {
+    path: ['run', action],
+    summary: action === 'cancel' ? 'Stop a run (its last checkpoint is kept; it can resume).' : 'Pause a run at a checkpoint.',
+    usage: `dlab run ${action} <id> [--json]`,
+    async run(ctx) {
+      const id = runId(ctx);
+      const lab = await ctx.openLab();
+      try {
+        const s = await lab.handlers[action === 'cancel' ? 'runs/cancel' : 'runs/pause']({ id });
+        if (ctx.json) ctx.out(JSON.stringify(s));
+        else ctx.out(s.status === 'running' ? `${id}: ${action} requested; the process training it stops at the next step` : `${id}: ${s.status}`);
+        return 0;
+      } finally {
+        await lab.close();
+      }
+    },
+  };
+}
+
+export const runCancelCommand = controlCommand('cancel');
+export const runPauseCommand = controlCommand('pause');
+
+export const runResumeCommand: Command = {
+  path: ['run', 'resume'],
+  summary: 'Continue a paused, cancelled or interrupted run from its last checkpoint, in the foreground.',
+  usage: 'dlab run resume <id> [--json]',
+  async run(ctx) {
+    const id = runId(ctx);
+    const lab = await ctx.openLab();
+    try {
+      await lab.handlers['runs/resume']({ id });
+      const s = await follow(ctx, lab, id);
+      printSummary(ctx, s);
+      return s.status === 'finished' ? 0 : s.status === 'paused' ? 130 : 1;
+    } finally {
+      await lab.close();
+    }
+  },
+};
+
+export const modelsCommand: Command = {
+  path: ['models'],
+  summary: 'The trainable methods and their hyperparameters (defaults, ranges, paper values).',
+  usage: 'dlab models [--json]',
+  async run(ctx) {
+    const { modelInfos } = await import('../../core/models/info.js');
+    const models = modelInfos();
+    if (ctx.json) ctx.out(JSON.stringify(models, null, 2));
+    else
+      for (const m of models) {
+        ctx.out(`${m.id.padEnd(14)} ${m.name} — ${m.description}`);
+        for (const p of m.params) ctx.out(`    --set ${p.key}=${p.default}   ${p.label}${p.paperValues ? `  (paper: ${JSON.stringify(p.paperValues)})` : ''}`);
+      }
+    return 0;
+  },
+};
