@@ -50,8 +50,9 @@ export interface BenchResult {
   nTest: number;
   factorSizes: number[];
   numCodes: number;
-  metrics: { id: string; seconds: number; value: number | null; scores: Record<string, number>; error?: string }[];
+  metrics: { id: string; seconds: number; cpuSeconds: number; value: number | null; scores: Record<string, number>; error?: string }[];
   totalSeconds: number;
+  totalCpuSeconds: number;
   reference: Record<string, number>;
   node: string;
 }
@@ -60,6 +61,7 @@ export async function runMetricsBench(opts: { seed?: number; metrics?: string[];
   const seed = opts.seed ?? 0;
   const data = benchData(seed);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r: EvaluateArraysResult = await evaluateArrays({
     factors: data.factors,
     codes: data.codes,
@@ -78,8 +80,9 @@ export async function runMetricsBench(opts: { seed?: number; metrics?: string[];
     nTest: r.nTest,
     factorSizes: r.factorSizes,
     numCodes: r.numCodes,
-    metrics: r.scores.map((s) => ({ id: s.metric, seconds: s.seconds, value: s.value, scores: s.scores, ...(s.error ? { error: s.error } : {}) })),
+    metrics: r.scores.map((s) => ({ id: s.metric, seconds: s.seconds, cpuSeconds: s.cpuSeconds ?? s.seconds, value: s.value, scores: s.scores, ...(s.error ? { error: s.error } : {}) })),
     totalSeconds: (performance.now() - t0) / 1000,
+    totalCpuSeconds: ((c) => (c.user + c.system) / 1e6)(process.cpuUsage(c0)),
     reference: DISENTANGLEMENT_LIB_SECONDS,
     node: process.version,
   };

@@ -156,6 +156,8 @@ export async function evaluateArrays(input: EvaluateArraysInput): Promise<Evalua
       ...(trainLogVariances ? { trainLogVariances } : {}),
     };
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const cpu = () => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
     let score: MetricScore;
     try {
       const out = await entry.compute(ctx, settings);
@@ -178,6 +180,7 @@ export async function evaluateArrays(input: EvaluateArraysInput): Promise<Evalua
           notes: out.notes ?? [],
         },
         seconds: (performance.now() - t0) / 1000,
+        cpuSeconds: cpu(),
       };
     } catch (e) {
       score = {
@@ -188,6 +191,7 @@ export async function evaluateArrays(input: EvaluateArraysInput): Promise<Evalua
         scores: {},
         provenance: { metric: entry.id, estimator: entry.estimator, settings, samples: {}, seed, codesAreMeans, notes: [] },
         seconds: (performance.now() - t0) / 1000,
+        cpuSeconds: cpu(),
         error: e instanceof Error ? e.message : String(e),
       };
     }

@@ -38,15 +38,15 @@ export interface PresortedFeatures {
   X: Float32Array;
   /** Per feature: sample indices by increasing value (stable). */
   order: Int32Array[];
-  /** Per feature: the values in that order. */
-  sorted: Float64Array[];
+  /** Per feature: the (float32) values in that order. */
+  sorted: Float32Array[];
 }
 
 export function presort(X: ArrayLike<number>, n: number, d: number): PresortedFeatures {
   const X32 = new Float32Array(n * d);
   for (let i = 0; i < n * d; i++) X32[i] = X[i]!;
   const order: Int32Array[] = [];
-  const sorted: Float64Array[] = [];
+  const sorted: Float32Array[] = [];
   const col = new Float64Array(n);
   for (let f = 0; f < d; f++) {
     for (let i = 0; i < n; i++) col[i] = X32[i * d + f]!;
@@ -54,7 +54,7 @@ export function presort(X: ArrayLike<number>, n: number, d: number): PresortedFe
     for (let i = 0; i < n; i++) idx[i] = i;
     // stable: ties by index
     idx.sort((a, b) => col[a]! - col[b]! || a - b);
-    const sv = new Float64Array(n);
+    const sv = new Float32Array(n);
     for (let p = 0; p < n; p++) sv[p] = col[idx[p]!]!;
     order.push(idx);
     sorted.push(sv);
@@ -202,7 +202,7 @@ export function fitRegressionTree(data: PresortedFeatures, r: Float64Array, maxD
 }
 
 /** Best split of the root along one feature; state = [best proxy, feature, threshold, rank]. */
-function scanRoot(ord: Int32Array, sv: Float64Array, r: Float64Array, n: number, total: number, f: number, rk: number, state: Float64Array): void {
+function scanRoot(ord: Int32Array, sv: Float32Array, r: Float64Array, n: number, total: number, f: number, rk: number, state: Float64Array): void {
   let b = state[0]!;
   let br = state[3]!;
   let c = 0;
@@ -237,7 +237,7 @@ function scanRoot(ord: Int32Array, sv: Float64Array, r: Float64Array, n: number,
 
 /** One feature's pass over all samples for every active node of a level. */
 function scanLevel(
-  ord: Int32Array, sv: Float64Array, r: Float64Array, n: number, f: number, d: number,
+  ord: Int32Array, sv: Float32Array, r: Float64Array, n: number, f: number, d: number,
   nodeOf: Int32Array, slot: Int32Array, cnt: Float64Array, sum: Float64Array,
   cntL: Float64Array, sumL: Float64Array, last: Float64Array,
   best: Float64Array, bestF: Int32Array, bestT: Float64Array, bestRank: Int32Array, rank: Int32Array,
@@ -325,38 +325,39 @@ export function fitGbt(data: PresortedFeatures, labels: ArrayLike<number>, rng: 
   const init = new Float64Array(rows);
   if (binary) init[0] = Math.log(counts[1]! / n / (1 - counts[1]! / n));
   else for (let k = 0; k < K; k++) init[k] = Math.log(counts[k]! / n);
+  // scores and probabilities are stored class-major (rows × n): each tree reads one contiguous column
   const raw = new Float64Array(n * rows);
-  for (let i = 0; i < n; i++) for (let k = 0; k < rows; k++) raw[i * rows + k] = init[k]!;
+  for (let k = 0; k < rows; k++) raw.fill(init[k]!, k * n, (k + 1) * n);
   const prob = new Float64Array(n * rows);
   const resid = new Float64Array(n);
   const leafOf = new Int32Array(n);
   const trees: RegressionTree[][] = [];
   const factor = binary ? 1 : (K - 1) / K;
+  const mx = new Float64Array(n);
+  const se = new Float64Array(n);
   for (let stage = 0; stage < nEst; stage++) {
     // probabilities from the scores at the start of the stage
     if (binary) {
       for (let i = 0; i < n; i++) { const s = raw[i]!; prob[i] = s >= 0 ? 1 / (1 + Math.exp(-s)) : Math.exp(s) / (1 + Math.exp(s)); }
     } else {
-      for (let i = 0; i < n; i++) {
-        const o = i * K;
-        let mx = -Infinity;
-        for (let k = 0; k < K; k++) if (raw[o + k]! > mx) mx = raw[o + k]!;
-        let se = 0;
-        for (let k = 0; k < K; k++) { const e = Math.exp(raw[o + k]! - mx); prob[o + k] = e; se += e; }
-        for (let k = 0; k < K; k++) prob[o + k]! /= se;
-      }
+      mx.fill(-Infinity);
+      se.fill(0);
+      for (let k = 0; k < K; k++) { const o = k * n; for (let i = 0; i < n; i++) if (raw[o + i]! > mx[i]!) mx[i] = raw[o + i]!; }
+      for (let k = 0; k < K; k++) { const o = k * n; for (let i = 0; i < n; i++) { const e = Math.exp(raw[o + i]! - mx[i]!); prob[o + i] = e; se[i]! += e; } }
+      for (let k = 0; k < K; k++) { const o = k * n; for (let i = 0; i < n; i++) prob[o + i]! /= se[i]!; }
     }
     const stageTrees: RegressionTree[] = [];
     for (let k = 0; k < rows; k++) {
       const cls = binary ? 1 : k;
-      for (let i = 0; i < n; i++) resid[i] = (y[i] === cls ? 1 : 0) - prob[i * rows + k]!;
+      const o = k * n;
+      for (let i = 0; i < n; i++) resid[i] = (y[i] === cls ? 1 : 0) - prob[o + i]!;
       const tree = fitRegressionTree(data, resid, maxDepth, rng, importance, leafOf);
       // Newton step per leaf
       const num = new Float64Array(tree.nodeCount);
       const den = new Float64Array(tree.nodeCount);
       for (let i = 0; i < n; i++) {
         const leaf = leafOf[i]!;
-        const p = prob[i * rows + k]!;
+        const p = prob[o + i]!;
         num[leaf]! += resid[i]!;
         den[leaf]! += p * (1 - p);
       }
@@ -365,7 +366,8 @@ export function fitGbt(data: PresortedFeatures, labels: ArrayLike<number>, rng: 
         const dv = den[node]!;
         tree.value[node] = Math.abs(dv) < 1e-150 ? 0 : (factor * num[node]!) / dv;
       }
-      for (let i = 0; i < n; i++) raw[i * rows + k]! += lr * tree.value[leafOf[i]!]!;
+      const val = tree.value;
+      for (let i = 0; i < n; i++) raw[o + i]! += lr * val[leafOf[i]!]!;
       stageTrees.push(tree);
     }
     trees.push(stageTrees);
@@ -373,17 +375,20 @@ export function fitGbt(data: PresortedFeatures, labels: ArrayLike<number>, rng: 
   let total = 0;
   for (let f = 0; f < d; f++) total += importance[f]!;
   if (total > 0) for (let f = 0; f < d; f++) importance[f]! /= total;
-  const trainPredictions = decide(raw, n, rows, values);
+  const trainPredictions = decide(raw, n, rows, values, true);
   return { classes: values, rows, init, trees, learningRate: lr, d, featureImportances: importance, trainPredictions };
 }
 
-function decide(raw: Float64Array, n: number, rows: number, classes: number[]): Float64Array {
+/** Labels from raw scores (row-major n × rows, or class-major rows × n). */
+function decide(raw: Float64Array, n: number, rows: number, classes: number[], classMajor = false): Float64Array {
   const out = new Float64Array(n);
+  const at = classMajor ? (i: number, k: number) => raw[k * n + i]! : (i: number, k: number) => raw[i * rows + k]!;
   for (let i = 0; i < n; i++) {
     if (rows === 1) out[i] = classes[raw[i]! > 0 ? 1 : 0]!;
     else {
       let best = 0;
-      for (let k = 1; k < rows; k++) if (raw[i * rows + k]! > raw[i * rows + best]!) best = k;
+      let bv = at(i, 0);
+      for (let k = 1; k < rows; k++) { const v = at(i, k); if (v > bv) { bv = v; best = k; } }
       out[i] = classes[best]!;
     }
   }

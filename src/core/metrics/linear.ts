@@ -184,7 +184,7 @@ export function fitLogistic(X: Float64Array, labels: ArrayLike<number>, n: numbe
     for (let q = 0; q < rows * d; q++) grad[q]! += lam * theta[q]!;
     return loss / n + 0.5 * lam * reg;
   };
-  const res = lbfgs(fg, new Float64Array(P), { maxIter: opts.maxIter ?? 1000, gtol: opts.gtol ?? 1e-7 });
+  const res = lbfgs(fg, new Float64Array(P), { maxIter: opts.maxIter ?? 1000, gtol: opts.gtol ?? 1e-5 });
   return {
     classes: values,
     d,

@@ -74,7 +74,10 @@ export interface MetricScore {
   scores: Record<string, number>;
   details?: Record<string, unknown>;
   provenance: Provenance;
+  /** Wall-clock seconds. */
   seconds: number;
+  /** CPU seconds of this process (user + system) while the metric ran. */
+  cpuSeconds?: number;
   error?: string;
 }
 
