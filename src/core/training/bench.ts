@@ -1,0 +1,151 @@
+/**
+ * Training-speed benchmark: time optimisation steps of one model on the
+ * current backend, and (where available) the PyTorch reference step of the
+ * same β-VAE architecture in the same run, so both numbers see the same load.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { findBuiltin } from '../datasets/registry.js';
+import type { ArchKind } from '../models/architectures.js';
+import type { BackendName } from './backend.js';
+import { initBackend } from './backend.js';
+import { createTrainer } from './trainer.js';
+
+/** Where the PyTorch reference script is looked for (override with DLAB_TORCH_BENCH). */
+export const DEFAULT_TORCH_SCRIPT = '/work/shared/bench/torch_vae_step.py';
+
+export interface TrainBenchOptions {
+  model: string;
+  arch: ArchKind;
+  batch: number;
+  steps: number;
+  warmup?: number;
+  latent?: number;
+  dataset?: string;
+  seed?: number;
+  params?: Record<string, unknown>;
+  backend?: BackendName;
+  /** Path of the PyTorch reference script, or null to skip it. Default: DLAB_TORCH_BENCH or DEFAULT_TORCH_SCRIPT if present. */
+  torchScript?: string | null;
+  torchThreads?: number;
+  python?: string;
+}
+
+export interface TorchResult {
+  command: string;
+  msPerStep?: number;
+  stepsPerSec?: number;
+  error?: string;
+  /** The reference times a β-VAE (β = 4) with latent 10 at batch 64. */
+  comparable: boolean;
+}
+
+export interface TrainBenchResult {
+  backend: BackendName;
+  backendNotes: string[];
+  model: string;
+  arch: ArchKind;
+  dataset: string;
+  batch: number;
+  latent: number;
+  steps: number;
+  warmup: number;
+  parameters: number;
+  msPerStep: number;
+  stepsPerSec: number;
+  /** CPU time of this process per step (≈ wall time on an idle machine; the wasm backend is single-threaded). */
+  cpuMsPerStep: number;
+  peakRssMB: number;
+  loadAverage: number[];
+  cpus: number;
+  node: string;
+  lastLosses: Record<string, number>;
+  torch: TorchResult | null;
+}
+
+export function torchScriptPath(given?: string | null): string | null {
+  if (given === null) return null;
+  const p = given ?? process.env['DLAB_TORCH_BENCH'] ?? DEFAULT_TORCH_SCRIPT;
+  return fs.existsSync(p) ? p : null;
+}
+
+/** Run the PyTorch reference (`torch_vae_step.py ARCH THREADS STEPS`) and parse its line. */
+export function runTorchReference(script: string, arch: ArchKind, threads: number, steps: number, python = '/usr/bin/python3'): Promise<TorchResult> {
+  const args = [script, arch, String(threads), String(steps)];
+  const command = [python, ...args].join(' ');
+  return new Promise((resolve) => {
+    let out = '';
+    let err = '';
+    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => resolve({ command, error: e.message, comparable: false }));
+    child.on('close', (code) => {
+      const m = /ms\/step=([\d.]+)\s+steps\/s=([\d.]+)/.exec(out);
+      if (code !== 0 || !m) {
+        resolve({ command, error: (err.trim().split('\n').pop() ?? '') || `exit code ${code}`, comparable: false });
+        return;
+      }
+      resolve({ command, msPerStep: Number(m[1]), stepsPerSec: Number(m[2]), comparable: false });
+    });
+  });
+}
+
+export async function runTrainBench(opts: TrainBenchOptions): Promise<TrainBenchResult> {
+  const info = await initBackend(opts.backend ? { prefer: opts.backend } : {});
+  const datasetId = opts.dataset ?? 'dsprites';
+  const entry = findBuiltin(datasetId);
+  if (!entry) throw new Error(`unknown built-in dataset '${datasetId}'`);
+  const latent = opts.latent ?? 10;
+  const warmup = opts.warmup ?? 2;
+  const trainer = createTrainer({
+    modelId: opts.model,
+    params: opts.params ?? {},
+    dataset: entry.create(),
+    latent,
+    batch: opts.batch,
+    seed: opts.seed ?? 0,
+    arch: opts.arch,
+  });
+  try {
+    let last: Record<string, number> = {};
+    for (let i = 0; i < warmup; i++) last = trainer.step().losses;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < opts.steps; i++) last = trainer.step().losses;
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    const msPerStep = wall / opts.steps;
+    const result: TrainBenchResult = {
+      backend: info.backend,
+      backendNotes: info.notes,
+      model: opts.model,
+      arch: opts.arch,
+      dataset: datasetId,
+      batch: opts.batch,
+      latent,
+      steps: opts.steps,
+      warmup,
+      parameters: trainer.parameterCount,
+      msPerStep,
+      stepsPerSec: 1000 / msPerStep,
+      cpuMsPerStep: (cpu.user + cpu.system) / 1000 / opts.steps,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      loadAverage: os.loadavg(),
+      cpus: os.cpus().length,
+      node: process.version,
+      lastLosses: last,
+      torch: null,
+    };
+    const script = torchScriptPath(opts.torchScript);
+    if (script) {
+      const torch = await runTorchReference(script, opts.arch, opts.torchThreads ?? 2, Math.max(3, opts.steps), opts.python);
+      torch.comparable = opts.model === 'beta_vae' && opts.batch === 64 && latent === 10 && entry.info.imageShape[2] === 1;
+      result.torch = torch;
+    }
+    return result;
+  } finally {
+    trainer.dispose();
+  }
+}
