@@ -1,6 +1,9 @@
 /** The screens in the navigation: only screens that work are listed. */
 import type { Component } from 'vue';
 import DatasetsView from './DatasetsView.vue';
+import LaunchView from './LaunchView.vue';
+import RunsView from './RunsView.vue';
+import RunDetailView from './RunDetailView.vue';
 
 export interface Screen {
   id: string;
@@ -8,4 +11,9 @@ export interface Screen {
   component: Component;
 }
 
-export const screens: Screen[] = [{ id: 'datasets', label: 'Datasets', component: DatasetsView }];
+export const screens: Screen[] = [
+  { id: 'datasets', label: 'Datasets', component: DatasetsView },
+  { id: 'launch', label: 'Launch', component: LaunchView },
+  { id: 'runs', label: 'Runs', component: RunsView },
+  { id: 'run', label: 'Run detail', component: RunDetailView },
+];
