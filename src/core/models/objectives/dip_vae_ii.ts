@@ -5,6 +5,8 @@ import { covariance, dipRegularizer } from './dip_common.js';
 import type { ObjectiveDef } from './types.js';
 import { num } from './types.js';
 
+const latentOf = (m: Tensor2D): number => m.shape[1];
+
 export const dipVaeII: ObjectiveDef = {
   id: 'dip_vae_ii',
   name: 'DIP-VAE-II',
@@ -29,7 +31,8 @@ export const dipVaeII: ObjectiveDef = {
       loss(out, ctx) {
         const { reconstruction, kl, klPerDim } = vaeBase(tf, out);
         const lambdaOd = num(ctx.params, 'lambda_od');
-        const encVar = tf.diag(tf.mean(tf.exp(out.logvar!), 0)) as Tensor2D;
+        // diag(mean σ²) as eye · row vector (tf.diag has no gradient)
+        const encVar = tf.mul(tf.eye(latentOf(out.mean)), tf.mean(tf.exp(out.logvar!), 0, true)) as Tensor2D;
         const cov = tf.add(covariance(tf, out.mean), encVar) as Tensor2D;
         const dip = dipRegularizer(tf, cov, lambdaOd, lambdaOd * num(ctx.params, 'lambda_d_factor'));
         const loss = tf.add(tf.add(reconstruction, kl), dip) as Scalar;
