@@ -9,6 +9,8 @@ import { RunProgress, RunSummary } from './runs.js';
 import { datasetRequests } from './requests/datasets.js';
 import { runRequests } from './requests/runs.js';
 import { jobRequests } from './requests/jobs.js';
+import { importRequests } from './requests/imports.js';
+import { perturbRequests } from './requests/perturb.js';
 import { JobInfo } from './jobs.js';
 export type { SampleResult } from './requests/datasets.js';
 
@@ -20,6 +22,8 @@ export const requests = {
   ...datasetRequests,
   ...runRequests,
   ...jobRequests,
+  ...perturbRequests,
+  ...importRequests,
 } as const;
 
 export const events = {
@@ -30,6 +34,7 @@ export const events = {
   'runs/progress': { summary: 'A training step report.', payload: RunProgress },
   'runs/status': { summary: 'A run changed status (queued, running, finished…).', payload: z.object({ run: RunSummary }) },
   'jobs/progress': { summary: 'A long task moved on (or ended).', payload: JobInfo },
+  'runs/evaluation': { summary: 'A score of a run was stored.', payload: z.object({ id: z.string(), metric: z.string(), value: z.number().nullable() }) },
 } as const;
 
 export type Requests = typeof requests;

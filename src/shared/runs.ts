@@ -91,3 +91,39 @@ export const RunProgress = z.object({
   etaSec: z.number(),
 });
 export type RunProgress = z.infer<typeof RunProgress>;
+
+export const MetricInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  estimator: z.string(),
+  settings: z.array(ParamSpec),
+});
+export type MetricInfo = z.infer<typeof MetricInfo>;
+
+/** A stored score with how it was computed. */
+export const EvaluationRecord = z.object({
+  id: z.number().int(),
+  metric: z.string(),
+  name: z.string(),
+  primary: z.string(),
+  value: z.number().nullable(),
+  scores: z.record(z.string(), z.number()),
+  details: z.record(z.string(), z.unknown()).optional(),
+  provenance: z.object({
+    metric: z.string(),
+    estimator: z.string(),
+    settings: z.record(z.string(), z.unknown()),
+    samples: z.record(z.string(), z.number()),
+    bins: z.number().optional(),
+    seed: z.number(),
+    codesAreMeans: z.boolean(),
+    sampler: z.string().optional(),
+    notes: z.array(z.string()),
+  }),
+  seconds: z.number(),
+  cpuSeconds: z.number().optional(),
+  error: z.string().optional(),
+  createdAt: z.string(),
+});
+export type EvaluationRecord = z.infer<typeof EvaluationRecord>;

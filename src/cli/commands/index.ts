@@ -2,8 +2,10 @@
 import type { Command } from '../command.js';
 import { benchDataCommand } from './bench-data.js';
 import { datasetSampleCommand, datasetShowCommand, datasetsCommand } from './datasets.js';
+import { datasetImportCommand } from './dataset-import.js';
+import { evaluateCommand } from './evaluate.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand];

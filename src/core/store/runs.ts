@@ -4,6 +4,7 @@
  * writes here.
  */
 import type { Checkpoint, RunConfig, RunDetail, RunStatus, RunSummary } from '../../shared/runs.js';
+import type { MetricScore } from '../metrics/types.js';
 import { nowIso, type Db } from './db.js';
 
 interface RunRow {
@@ -179,6 +180,21 @@ export class RunRepository {
       byDir.set(dir, c);
     }
     return [...byDir.values()].sort((a, b) => a.step - b.step);
+  }
+
+  addEvaluation(runId: string, score: MetricScore): void {
+    const { provenance, ...rest } = score;
+    this.db
+      .prepare('INSERT INTO evaluations (run_id, metric, scores_json, provenance_json, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, score.metric, JSON.stringify(rest), JSON.stringify(provenance), nowIso());
+  }
+
+  /** Every stored evaluation of a run, oldest first (the latest per metric is the current one). */
+  evaluations(runId: string): (MetricScore & { id: number; createdAt: string })[] {
+    const rows = this.db
+      .prepare('SELECT id, metric, scores_json, provenance_json, created_at FROM evaluations WHERE run_id = ? ORDER BY id')
+      .all(runId) as { id: number; metric: string; scores_json: string; provenance_json: string; created_at: string }[];
+    return rows.map((r) => ({ ...(JSON.parse(r.scores_json) as Omit<MetricScore, 'provenance'>), provenance: JSON.parse(r.provenance_json), id: r.id, createdAt: r.created_at }));
   }
 
   setTag(runId: string, tag: string, remove = false): void {

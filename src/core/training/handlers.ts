@@ -5,6 +5,21 @@ import type { runRequests } from '../../shared/requests/runs.js';
 import type { Lab } from '../lab.js';
 import { modelInfos } from '../models/info.js';
 import { resolveRunConfig } from './config.js';
+import { GEOMETRY_ID } from './evaluate-run.js';
+import { METRIC_IDS, METRICS } from '../metrics/registry.js';
+
+function metricInfos() {
+  return [
+    ...METRICS.map((m) => ({ id: m.id, name: m.name, description: m.description, estimator: m.estimator, settings: m.settings })),
+    {
+      id: GEOMETRY_ID,
+      name: 'Decoder geometry',
+      description: 'Distance of the decoder Jacobian’s right singular vectors from the nearest signed permutation (Rolinek et al. 2019), and the polarised regime of the latents.',
+      estimator: 'SVD of the decoder-logit Jacobian at encoded points (central differences)',
+      settings: [],
+    },
+  ];
+}
 
 export function runHandlers(lab: Lab): HandlersFor<typeof runRequests> {
   const run = (id: string) => {
@@ -34,5 +49,21 @@ export function runHandlers(lab: Lab): HandlersFor<typeof runRequests> {
     'runs/reconstructions': ({ id, count, seed }) => lab.runViews.reconstructions(run(id), count ?? 16, seed ?? 0),
     'runs/traversals': ({ id, index, range, steps }) => lab.runViews.traversals(run(id), index, range ?? 2, steps ?? 9),
     'runs/latents': ({ id, limit }) => lab.runViews.latents(run(id), limit ?? 5000),
+    'metrics/list': () => metricInfos(),
+    'runs/evaluate': ({ id, metrics, settings, seed }) => {
+      const r = run(id);
+      const ids = metrics ?? [...METRIC_IDS, GEOMETRY_ID];
+      for (const m of ids) if (m !== GEOMETRY_ID && !METRIC_IDS.includes(m)) throw new LabError('invalid_payload', `unknown metric '${m}' (known: ${[...METRIC_IDS, GEOMETRY_ID].join(', ')})`);
+      return lab.jobs.start('evaluate', `Evaluate ${r.id} (${r.model})`, async (ctx) => {
+        ctx.progress(0, `scoring ${ids.length} metrics`);
+        const scores = await lab.supervisor.evaluate(
+          id,
+          { metrics: ids, ...(settings ? { settings } : {}), seed: seed ?? r.seed },
+          { signal: ctx.signal, onScore: (s, i, n) => ctx.progress((i + 1) / n, `${s.name}: ${s.value === null ? s.error : s.value.toFixed(3)}`) },
+        );
+        return { runId: id, scores: Object.fromEntries(scores.map((s) => [s.metric, s.value])) };
+      });
+    },
+    'runs/evaluations': ({ id }) => (run(id), lab.runs.evaluations(id)),
   };
 }

@@ -1,6 +1,7 @@
 /** Messages between the main process (RunSupervisor) and a training worker. */
 import type { RunConfig } from '../../shared/runs.js';
 import type { StoredDatasetRow } from '../datasets/service.js';
+import type { MetricScore } from '../metrics/types.js';
 
 export interface StartMessage {
   type: 'start';
@@ -13,6 +14,17 @@ export interface StartMessage {
   datasetRows: StoredDatasetRow[];
   /** Checkpoint folder to resume from (absolute), or null for a fresh start. */
   resumeFrom: string | null;
+  /** 'train' (default) or 'evaluate' a finished run from its checkpoint. */
+  mode?: 'train' | 'evaluate';
+  /** Metrics to compute (after training, or in evaluate mode). */
+  evaluate?: EvaluateRequest;
+}
+
+export interface EvaluateRequest {
+  metrics: string[];
+  settings?: Record<string, Record<string, unknown>>;
+  seed: number;
+  geometryPoints?: number;
 }
 
 export interface StopMessage {
@@ -42,6 +54,7 @@ export type FromWorker =
     }
   | { type: 'checkpoint'; step: number; dir: string; files: FileRecord[] }
   | { type: 'codes'; files: FileRecord[]; samples: number }
+  | { type: 'evaluation'; score: MetricScore; index: number; total: number }
   | { type: 'stopped'; reason: 'paused' | 'cancelled'; step: number }
   | { type: 'done'; step: number }
   | { type: 'failed'; step: number; error: string; kind: 'nonfinite' | 'error' };

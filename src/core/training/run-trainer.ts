@@ -20,6 +20,8 @@ export interface RunTrainer {
   encode(images: Float32Array, n: number): { mean: Float32Array; logvar: Float32Array | null };
   /** Decoder probabilities for N codes. */
   decode(z: Float32Array, n: number): Float32Array;
+  /** Decoder logits for N codes (N×H·W·C, row-major). */
+  decodeLogits(z: Float32Array, n: number): Float32Array;
   save(dir: string): Promise<void>;
   restore(dir: string): Promise<void>;
   dispose(): void;
@@ -47,6 +49,10 @@ export async function createRunTrainer(cfg: RunConfig, dataset: GroundTruthDatas
     trainStep: () => t.step(),
     encode: (x, n) => t.encodeImages(x, n),
     decode: (z, n) => t.decode(z, n),
+    decodeLogits: (z, n) => {
+      const tf = t.tf;
+      return tf.tidy(() => t.decoderLogits(tf.tensor2d(z, [n, t.latent])).dataSync() as Float32Array);
+    },
     save: (dir) => t.save(dir),
     restore: (dir) => t.restore(dir),
     dispose: () => t.dispose(),

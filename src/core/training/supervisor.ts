@@ -17,7 +17,8 @@ import { lineage } from '../datasets/open.js';
 import type { DatasetService } from '../datasets/service.js';
 import type { EventBus } from '../events.js';
 import type { RunRepository, ScalarPoint } from '../store/runs.js';
-import type { FromWorker, StartMessage, ToWorker } from './protocol.js';
+import type { MetricScore } from '../metrics/types.js';
+import type { EvaluateRequest, FromWorker, StartMessage, ToWorker } from './protocol.js';
 
 export interface WorkerEntry {
   /** Script the child runs. */
@@ -207,13 +208,9 @@ export class RunSupervisor {
       runDir: this.runDir(id),
       datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
       resumeFrom,
+      ...(run.config.evaluate.length ? { evaluate: { metrics: run.config.evaluate, seed: run.config.seed } } : {}),
     };
-    const child = fork(this.o.worker.path, [], {
-      execArgv: this.o.worker.execArgv,
-      env: { ...process.env, ...this.o.worker.env },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
+    const child = this.forkWorker();
     let stderr = '';
     child.stderr?.on('data', (d) => {
       stderr = (stderr + String(d)).slice(-4000);
@@ -226,6 +223,61 @@ export class RunSupervisor {
     child.on('exit', (code, signal) => this.onExit(id, a, code, signal, stderr));
     child.on('error', () => undefined);
     this.send(child, msg);
+  }
+
+  private forkWorker(): ChildProcess {
+    return fork(this.o.worker.path, [], {
+      execArgv: this.o.worker.execArgv,
+      env: { ...process.env, ...this.o.worker.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+  }
+
+  /**
+   * Score a finished (or stopped) run from its latest checkpoint in a worker
+   * process; every score is stored with its provenance as it arrives.
+   */
+  evaluate(id: string, req: EvaluateRequest, opts: { signal?: AbortSignal; onScore?(score: MetricScore, index: number, total: number): void } = {}): Promise<MetricScore[]> {
+    const run = this.o.runs.summary(id);
+    if (!run) throw new LabError('not_found', `no run '${id}'`);
+    const checkpoint = this.latestCheckpoint(id);
+    if (!checkpoint) throw new LabError('conflict', `run ${id} has no checkpoint to evaluate`);
+    const child = this.forkWorker();
+    const scores: MetricScore[] = [];
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
+    return new Promise((resolve, reject) => {
+      let failure: string | null = null;
+      const onAbort = () => child.kill('SIGTERM');
+      opts.signal?.addEventListener('abort', onAbort);
+      child.on('message', (m: FromWorker) => {
+        if (m.type === 'evaluation') {
+          this.o.runs.addEvaluation(id, m.score);
+          scores.push(m.score);
+          opts.onScore?.(m.score, m.index, m.total);
+          this.o.events.emit('runs/evaluation', { id, metric: m.score.metric, value: m.score.value });
+        } else if (m.type === 'failed') failure = m.error;
+      });
+      child.on('exit', (code, signal) => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (opts.signal?.aborted) reject(new Error('cancelled'));
+        else if (failure) reject(new Error(failure));
+        else if (code !== 0) reject(new Error(`the evaluation worker ${signal ? `was killed (${signal})` : `exited with code ${code}`}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`));
+        else resolve(scores);
+      });
+      this.send(child, {
+        type: 'start',
+        runId: id,
+        config: run.config,
+        labDir: this.o.labDir,
+        runDir: this.runDir(id),
+        datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
+        resumeFrom: checkpoint,
+        mode: 'evaluate',
+        evaluate: req,
+      });
+    });
   }
 
   private send(child: ChildProcess, msg: ToWorker): void {
@@ -271,6 +323,10 @@ export class RunSupervisor {
       }
       case 'codes':
         for (const f of m.files) this.o.runs.addArtifact(id, 'codes', f.path, f.size, f.sha256);
+        break;
+      case 'evaluation':
+        this.o.runs.addEvaluation(id, m.score);
+        this.o.events.emit('runs/evaluation', { id, metric: m.score.metric, value: m.score.value });
         break;
       case 'stopped':
         a.terminal = true;

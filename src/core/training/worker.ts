@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openDataset } from '../datasets/open.js';
 import type { StoredDatasetRow } from '../datasets/service.js';
-import { writeCodes } from './codes.js';
+import { readCodes, writeCodes } from './codes.js';
+import { evaluateRun } from './evaluate-run.js';
 import type { FileRecord, FromWorker, StartMessage, ToWorker } from './protocol.js';
 import { initBackend } from './backend.js';
 import { createRunTrainer, NonFiniteError } from './run-trainer.js';
@@ -42,6 +43,26 @@ async function run(msg: StartMessage): Promise<void> {
   const trainer = await createRunTrainer(cfg, dataset);
   if (msg.resumeFrom) await trainer.restore(msg.resumeFrom);
   await send({ type: 'started', backend: backend.backend, notes: backend.notes, step: trainer.step });
+
+  const codesDir = path.join(runDir, 'codes');
+  const evaluate = async () => {
+    const req = msg.evaluate;
+    if (!req || req.metrics.length === 0) return;
+    if (!fs.existsSync(path.join(codesDir, 'means.npy'))) {
+      await writeCodes(trainer, dataset, Math.max(cfg.codesSamples, 1500), cfg.seed, codesDir);
+    }
+    const total = req.metrics.length;
+    let index = 0;
+    await evaluateRun(trainer, dataset, readCodes(codesDir), {
+      ...req,
+      onMetric: (score) => void send({ type: 'evaluation', score, index: index++, total }),
+    });
+  };
+  if (msg.mode === 'evaluate') {
+    await evaluate();
+    await send({ type: 'done', step: trainer.step });
+    return;
+  }
 
   const checkpoint = async () => {
     const dir = path.join(runDir, 'checkpoints', `step-${String(trainer.step).padStart(8, '0')}`);
@@ -95,9 +116,10 @@ async function run(msg: StartMessage): Promise<void> {
   }
   await checkpoint();
   if (cfg.codesSamples > 0) {
-    const files = await writeCodes(trainer, dataset, cfg.codesSamples, cfg.seed, path.join(runDir, 'codes'));
+    const files = await writeCodes(trainer, dataset, cfg.codesSamples, cfg.seed, codesDir);
     await send({ type: 'codes', samples: cfg.codesSamples, files: files.flatMap((f) => fileRecords(labDir, path.dirname(f)).filter((r) => r.path.endsWith(path.basename(f)))) });
   }
+  await evaluate();
   await send({ type: 'done', step: trainer.step });
 }
 

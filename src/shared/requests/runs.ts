@@ -1,7 +1,8 @@
 /** Requests of the training room: models, runs and what trained models show. */
 import { z } from 'zod';
 import { Id, ImageBatch } from '../domain.js';
-import { ModelInfo, RunConfig, RunDetail, RunSummary } from '../runs.js';
+import { JobInfo } from '../jobs.js';
+import { EvaluationRecord, MetricInfo, ModelInfo, RunConfig, RunDetail, RunSummary } from '../runs.js';
 
 export const runRequests = {
   'models/list': {
@@ -75,5 +76,27 @@ export const runRequests = {
       /** E_x[σ²] per dimension over the stored sample (a unit is active when < 0.8); null for deterministic models. */
       posteriorVarianceMean: z.array(z.number()).nullable(),
     }),
+  },
+  'metrics/list': {
+    summary: 'Every metric with its estimator and settings (disentanglement_lib study defaults).',
+    input: z.object({}).strict(),
+    output: z.array(MetricInfo),
+  },
+  'runs/evaluate': {
+    summary: 'Score a run with the metric suite (in a worker process); a job. Scores are stored with their provenance.',
+    input: z
+      .object({
+        id: Id,
+        metrics: z.array(z.string().max(64)).min(1).max(32).optional(),
+        settings: z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(64)]))).optional(),
+        seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+      })
+      .strict(),
+    output: JobInfo,
+  },
+  'runs/evaluations': {
+    summary: 'Stored scores of a run with their provenance (latest per metric last).',
+    input: z.object({ id: Id }).strict(),
+    output: z.array(EvaluationRecord),
   },
 } as const;

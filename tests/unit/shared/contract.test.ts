@@ -85,8 +85,105 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   'runs/traversals': { valid: [{ id: 'r' }, { id: 'r', index: 5, range: 3, steps: 7 }], invalid: [{ id: 'r', range: 0 }, { id: 'r', steps: 16 }, { id: 'r', index: -1 }] },
   'runs/latents': { valid: [{ id: 'r' }, { id: 'r', limit: 100 }], invalid: [{ id: 'r', limit: 0 }, { id: 'r', limit: 1e9 }] },
   'jobs/list': { valid: [{}], invalid: [{ status: 'running' }] },
+  'metrics/list': { valid: [{}], invalid: [{ id: 'mig' }] },
+  'runs/evaluate': {
+    valid: [{ id: 'r' }, { id: 'r', metrics: ['mig', 'dci'], settings: { factor_vae: { num_train: 500 } }, seed: 3 }],
+    invalid: [{ id: 'r', metrics: [] }, { id: 'r', settings: { mig: { num_bins: { x: 1 } } } }, { id: 'r', seed: -1 }],
+  },
+  'runs/evaluations': { valid: [{ id: 'r' }], invalid: [{}] },
   'jobs/get': { valid: [{ id: 'job-1' }], invalid: [{}, { id: 'x'.repeat(65) }] },
   'jobs/cancel': { valid: [{ id: 'job-1' }], invalid: [{ id: 1 }] },
+  // imports (datasets/import, datasets/delete, dialog/openFile)
+  'datasets/import': {
+    valid: [
+      { path: '/data/dsprites.npz' },
+      { path: '/data/3dshapes.h5', kind: 'shapes3d', name: 'Shapes3D (official)' },
+      { uploadId: 'up-' + '0123456789abcdef'.repeat(2), kind: 'mpi3d' },
+    ],
+    invalid: [
+      {},
+      { path: '/a.npz', uploadId: 'up-' + '0'.repeat(32) },
+      { path: '' },
+      { path: 'x'.repeat(4097) },
+      { uploadId: 'up-../../etc' },
+      { uploadId: 'up-' + '0'.repeat(31) },
+      { path: '/a.npz', kind: 'celeba' },
+      { path: '/a.npz', name: '' },
+      { path: '/a.npz', name: '   ' },
+      { path: '/a.npz', name: 'x'.repeat(201) },
+      { path: '/a.npz', overwrite: true },
+      { path: 7 },
+    ],
+  },
+  'datasets/delete': { valid: [{ id: 'dsprites-import-0123456789ab' }], invalid: [{}, { id: '' }, { id: '../x' }, { id: 'a', force: true }] },
+  'dialog/openFile': { valid: [{}, { title: 'Import a dataset file' }], invalid: [null, { title: 'x'.repeat(201) }, { path: '/etc/passwd' }] },
+  // perturbations (perturbations/*, datasets/analyze)
+  'perturbations/list': { valid: [{}], invalid: [null, { kind: 'uniform-noise' }] },
+  'perturbations/preview': {
+    valid: [
+      { baseId: 'dsprites', kind: 'uniform-noise' },
+      { baseId: 'dsprites', kind: 'uniform-noise', params: { epsilon: 0.1 }, seed: 3, count: 8, sampleSeed: 2, statsSamples: 64 },
+      { baseId: 'dsprites', kind: 'compose', params: { epsilon: 0.1 }, blocks: [{ kind: 'pattern', params: { texture: 'checker', gain: 1 } }], indices: [0, 1, 737279] },
+      { baseId: 'dsprites', kind: 'manipulation', draftId: 'draft-0123456789', count: 4 },
+    ],
+    invalid: [
+      { kind: 'uniform-noise' },
+      { baseId: 'dsprites' },
+      { baseId: 'dsprites', kind: 'Uniform Noise' },
+      { baseId: '../x', kind: 'uniform-noise' },
+      { baseId: 'dsprites', kind: 'uniform-noise', count: 4, indices: [1] },
+      { baseId: 'dsprites', kind: 'uniform-noise', count: 33 },
+      { baseId: 'dsprites', kind: 'uniform-noise', indices: [] },
+      { baseId: 'dsprites', kind: 'uniform-noise', seed: -1 },
+      { baseId: 'dsprites', kind: 'uniform-noise', seed: 1.5 },
+      { baseId: 'dsprites', kind: 'uniform-noise', params: { epsilon: { value: 0.1 } } },
+      { baseId: 'dsprites', kind: 'uniform-noise', draftId: 'draft-xyz' },
+      { baseId: 'dsprites', kind: 'compose', blocks: [] },
+      { baseId: 'dsprites', kind: 'uniform-noise', statsSamples: 1 },
+      { baseId: 'dsprites', kind: 'uniform-noise', extra: 1 },
+    ],
+  },
+  'perturbations/train': {
+    valid: [{ baseId: 'dsprites', kind: 'manipulation' }, { baseId: 'dsprites', kind: 'manipulation', params: { epsilon: 0.1, steps: 50 }, seed: 1 }],
+    invalid: [{ kind: 'manipulation' }, { baseId: 'dsprites', kind: 'manipulation', seed: -3 }, { baseId: 'dsprites', kind: 'manipulation', count: 3 }],
+  },
+  'perturbations/save': {
+    valid: [
+      { name: 'noisy dSprites', baseId: 'dsprites', kind: 'uniform-noise', params: { epsilon: 0.1 }, seed: 0 },
+      { name: 'manipulated', draftId: 'draft-abcdef0123' },
+      { name: 'composed', baseId: 'dsprites', kind: 'compose', blocks: [{ kind: 'blur', params: {} }], statsSamples: 500 },
+    ],
+    invalid: [
+      { baseId: 'dsprites', kind: 'uniform-noise' },
+      { name: '', baseId: 'dsprites', kind: 'uniform-noise' },
+      { name: '   ', baseId: 'dsprites', kind: 'uniform-noise' },
+      { name: 'x'.repeat(201), baseId: 'dsprites', kind: 'uniform-noise' },
+      { name: 'n' },
+      { name: 'n', baseId: 'dsprites' },
+      { name: 'n', draftId: 'draft-abcdef0123', baseId: 'dsprites', kind: 'manipulation' },
+      { name: 'n', draftId: 'draft-abcdef0123', seed: 2 },
+      { name: 'n', baseId: 'dsprites', kind: 'uniform-noise', statsSamples: 1e6 },
+    ],
+  },
+  'perturbations/discard': { valid: [{ draftId: 'draft-0123456789' }], invalid: [{}, { draftId: 'job-1' }, { draftId: 'draft-0123456789', all: true }] },
+  'datasets/analyze': {
+    valid: [
+      { id: 'dsprites' },
+      { id: 'dsprites', samples: 100, seed: 2, compareTo: 'dsprites.uniform-noise.0123456789ab' },
+      { id: 'dsprites', draftId: 'draft-0123456789' },
+      { id: 'dsprites', perturbation: { kind: 'uniform-noise', params: { epsilon: 0.05 }, seed: 1 } },
+    ],
+    invalid: [
+      {},
+      { id: 'dsprites', samples: 5 },
+      { id: 'dsprites', samples: 5001 },
+      { id: 'dsprites', seed: -1 },
+      { id: 'dsprites', compareTo: '../x' },
+      { id: 'dsprites', compareTo: 'a', draftId: 'draft-0123456789' },
+      { id: 'dsprites', perturbation: { kind: 'uniform-noise', extra: 1 } },
+    ],
+  },
+  // end perturbations
 };
 
 describe('contract schemas', () => {
