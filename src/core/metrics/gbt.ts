@@ -20,10 +20,13 @@
  *   decrease (n·imp − n_L·imp_L − n_R·imp_R)/n_root, summed over all trees
  *   and normalised to sum 1.
  *
- * Speed: every feature is argsorted once; a tree is grown level by level, and
- * each level scans every feature's presorted sample order once, routing
- * samples to their current node — O(depth·features·samples) per tree with no
- * re-sorting, and the split found is exactly the exhaustive one.
+ * Speed: every feature is argsorted once (float32 values kept in sorted
+ * order). A tree is grown level by level: for each feature, one pass over its
+ * presorted order copies (value, target) of every sample into its node's
+ * segment, then each node's segment is scanned with running sums held in
+ * registers — O(depth·features·samples) per tree, no re-sorting, and the split
+ * found is exactly the exhaustive one. Scores are kept class-major so each
+ * tree reads one contiguous column.
  */
 import type { Rng } from '../util/rng.js';
 import { denseLabels } from './stats.js';
@@ -40,6 +43,8 @@ export interface PresortedFeatures {
   order: Int32Array[];
   /** Per feature: the (float32) values in that order. */
   sorted: Float32Array[];
+  /** Scratch buffers reused by every tree grown on these features. */
+  work?: { localOf: Int32Array; segX: Float32Array; segR: Float64Array };
 }
 
 export function presort(X: ArrayLike<number>, n: number, d: number): PresortedFeatures {
@@ -108,16 +113,17 @@ export function fitRegressionTree(data: PresortedFeatures, r: Float64Array, maxD
   let level = [0];
   // per-level work arrays, indexed by node id
   const slot = new Int32Array(maxNodes).fill(-1);
-  const cntL = new Float64Array(maxNodes);
-  const sumL = new Float64Array(maxNodes);
-  const last = new Float64Array(maxNodes);
   const best = new Float64Array(maxNodes);
   const bestF = new Int32Array(maxNodes);
   const bestT = new Float64Array(maxNodes);
   const bestRank = new Int32Array(maxNodes);
   const rank = new Int32Array(maxNodes * d);
   const perm = new Int32Array(d);
-  const rootState = new Float64Array(4);
+  const nodeState = new Float64Array(maxNodes * 4);
+  const segStart = new Int32Array(maxNodes);
+  const cursor = new Int32Array(maxNodes);
+  const work = data.work ?? (data.work = { localOf: new Int32Array(n), segX: new Float32Array(n), segR: new Float64Array(n) });
+  const { localOf, segX, segR } = work;
 
   for (let depth = 0; depth < maxDepth && level.length > 0; depth++) {
     const active: number[] = [];
@@ -137,18 +143,43 @@ export function fitRegressionTree(data: PresortedFeatures, r: Float64Array, maxD
       for (let f = d - 1; f > 0; f--) { const j = rng.int(f + 1); const t = perm[f]!; perm[f] = perm[j]!; perm[j] = t; }
       for (let q = 0; q < d; q++) rank[node * d + perm[q]!] = q;
     }
-    if (depth === 0) {
-      rootState[0] = -Infinity; rootState[1] = -1; rootState[2] = 0; rootState[3] = d;
-      for (let f = 0; f < d; f++) scanRoot(order[f]!, sorted[f]!, r, n, sum[0]!, f, rank[f]!, rootState);
-      best[0] = rootState[0]!;
-      bestF[0] = rootState[1]!;
-      bestT[0] = rootState[2]!;
-      bestRank[0] = rootState[3]!;
-    } else {
-      for (let f = 0; f < d; f++) {
-        for (const node of active) { cntL[node] = 0; sumL[node] = 0; }
-        scanLevel(order[f]!, sorted[f]!, r, n, f, d, nodeOf, slot, cnt, sum, cntL, sumL, last, best, bestF, bestT, bestRank, rank);
+    // gather each active node's samples in this feature's sorted order, then scan each node's segment
+    const A = active.length;
+    let off = 0;
+    for (let a = 0; a < A; a++) {
+      const node = active[a]!;
+      segStart[a] = off;
+      off += cnt[node]!;
+      nodeState[a * 4] = -Infinity;
+      nodeState[a * 4 + 1] = -1;
+      nodeState[a * 4 + 2] = 0;
+      nodeState[a * 4 + 3] = d;
+      slot[node] = a;
+    }
+    if (depth > 0) for (let i = 0; i < n; i++) localOf[i] = slot[nodeOf[i]!]!;
+    for (let f = 0; f < d; f++) {
+      const ord = order[f]!;
+      const sv = sorted[f]!;
+      // the root holds every sample: its values are the presorted ones
+      const xs = depth === 0 ? sv : segX;
+      if (depth === 0) {
+        for (let p = 0; p < n; p++) segR[p] = r[ord[p]!]!;
+      } else {
+        cursor.set(segStart.subarray(0, A));
+        gather(ord, sv, r, n, localOf, cursor, segX, segR);
       }
+      for (let a = 0; a < A; a++) {
+        const node = active[a]!;
+        scanSegment(xs, segR, segStart[a]!, cnt[node]!, sum[node]!, f, rank[node * d + f]!, nodeState, a * 4);
+      }
+    }
+    for (let a = 0; a < A; a++) {
+      const node = active[a]!;
+      best[node] = nodeState[a * 4]!;
+      bestF[node] = nodeState[a * 4 + 1]!;
+      bestT[node] = nodeState[a * 4 + 2]!;
+      bestRank[node] = nodeState[a * 4 + 3]!;
+      slot[node] = node;
     }
     // split the nodes that found a split
     const next: number[] = [];
@@ -201,79 +232,53 @@ export function fitRegressionTree(data: PresortedFeatures, r: Float64Array, maxD
   };
 }
 
-/** Best split of the root along one feature; state = [best proxy, feature, threshold, rank]. */
-function scanRoot(ord: Int32Array, sv: Float32Array, r: Float64Array, n: number, total: number, f: number, rk: number, state: Float64Array): void {
-  let b = state[0]!;
-  let br = state[3]!;
+/** Copy (value, target) of every sample of an active node into its segment, in sorted order. */
+function gather(ord: Int32Array, sv: Float32Array, r: Float64Array, n: number, localOf: Int32Array, cursor: Int32Array, segX: Float32Array, segR: Float64Array): void {
+  for (let p = 0; p < n; p++) {
+    const i = ord[p]!;
+    const a = localOf[i]!;
+    if (a < 0) continue;
+    const q = cursor[a]!;
+    cursor[a] = q + 1;
+    segX[q] = sv[p]!;
+    segR[q] = r[i]!;
+  }
+}
+
+/**
+ * Best split of one node along one feature, from its samples in sorted order
+ * (segX/segR[start … start+count)); improves state[o…o+3] = [proxy, feature,
+ * threshold, rank] in place.
+ */
+function scanSegment(segX: Float32Array, segR: Float64Array, start: number, count: number, total: number, f: number, rk: number, state: Float64Array, o: number): void {
+  let b = state[o]!;
   let c = 0;
   let sL = 0;
-  let prev = sv[0]!;
-  for (let p = 0; p < n; p++) {
-    const x = sv[p]!;
+  let prev = segX[start]!;
+  const end = start + count;
+  for (let p = start; p < end; p++) {
+    const x = segX[p]!;
     if (c > 0 && (x - prev > 2.5e-7 || (x > prev && x > Math.fround(prev + FEATURE_THRESHOLD)))) {
-      const nR = n - c;
+      const nR = count - c;
       const diff = nR * sL - c * (total - sL);
       const q = diff * diff;
       const den = c * nR;
       if (q >= b * den * (1 - 1e-12)) {
         const proxy = q / den;
-        if (proxy > b || (proxy === b && rk < br)) {
+        if (proxy > b || (proxy === b && rk < state[o + 3]!)) {
           b = proxy;
-          br = rk;
           let t = prev / 2 + x / 2;
           if (t === x || t === Infinity || t === -Infinity) t = prev;
-          state[0] = b;
-          state[1] = f;
-          state[2] = t;
-          state[3] = rk;
+          state[o] = b;
+          state[o + 1] = f;
+          state[o + 2] = t;
+          state[o + 3] = rk;
         }
       }
     }
     c++;
-    sL += r[ord[p]!]!;
+    sL += segR[p]!;
     prev = x;
-  }
-}
-
-/** One feature's pass over all samples for every active node of a level. */
-function scanLevel(
-  ord: Int32Array, sv: Float32Array, r: Float64Array, n: number, f: number, d: number,
-  nodeOf: Int32Array, slot: Int32Array, cnt: Float64Array, sum: Float64Array,
-  cntL: Float64Array, sumL: Float64Array, last: Float64Array,
-  best: Float64Array, bestF: Int32Array, bestT: Float64Array, bestRank: Int32Array, rank: Int32Array,
-): void {
-  for (let p = 0; p < n; p++) {
-    const i = ord[p]!;
-    const node = slot[nodeOf[i]!]!;
-    if (node < 0) continue;
-    const x = sv[p]!;
-    const c = cntL[node]!;
-    if (c > 0) {
-      const prev = last[node]!;
-      if (x - prev > 2.5e-7 || (x > prev && x > Math.fround(prev + FEATURE_THRESHOLD))) {
-        const nR = cnt[node]! - c;
-        const sL = sumL[node]!;
-        const diff = nR * sL - c * (sum[node]! - sL);
-        const q = diff * diff;
-        const den = c * nR;
-        const b = best[node]!;
-        if (q >= b * den * (1 - 1e-12)) {
-          const proxy = q / den;
-          const rk = rank[node * d + f]!;
-          if (proxy > b || (proxy === b && rk < bestRank[node]!)) {
-            best[node] = proxy;
-            bestF[node] = f;
-            bestRank[node] = rk;
-            let t = prev / 2 + x / 2;
-            if (t === x || t === Infinity || t === -Infinity) t = prev;
-            bestT[node] = t;
-          }
-        }
-      }
-    }
-    cntL[node] = c + 1;
-    sumL[node]! += r[i]!;
-    last[node] = x;
   }
 }
 
