@@ -21,6 +21,7 @@ import { RunSupervisor, type WorkerEntry } from './training/supervisor.js';
 import { defaultWorkerEntry } from './training/worker-entry.js';
 import { RunViews } from './training/views.js';
 import { runHandlers } from './training/handlers.js';
+import { perturbHandlers } from './perturbations/handlers.js';
 import { Rng } from './util/rng.js';
 
 export interface LabOptions {
@@ -72,6 +73,7 @@ export class Lab {
       'datasets/traverse': (input) => this.traverse(input),
       ...runHandlers(this),
       ...this.jobs.handlers(),
+      ...perturbHandlers(this),
     };
   }
 
