@@ -400,18 +400,23 @@ function decide(raw: Float64Array, n: number, rows: number, classes: number[], c
   return out;
 }
 
-/** Raw scores (n × rows) of new rows. */
+/** Raw scores (n × rows, row-major) of new rows. */
 export function gbtRaw(model: GbtModel, X: ArrayLike<number>, n: number): Float64Array {
   const { d, rows } = model;
   const X32 = X instanceof Float32Array ? X : Float32Array.from({ length: n * d }, (_, i) => X[i]!);
-  const raw = new Float64Array(n * rows);
-  for (let i = 0; i < n; i++) for (let k = 0; k < rows; k++) raw[i * rows + k] = model.init[k]!;
+  // accumulate class-major (one contiguous column per tree), return row-major
+  const cm = new Float64Array(n * rows);
+  for (let k = 0; k < rows; k++) cm.fill(model.init[k]!, k * n, (k + 1) * n);
+  const lr = model.learningRate;
   for (const stage of model.trees) {
     for (let k = 0; k < rows; k++) {
       const tree = stage[k]!;
-      for (let i = 0; i < n; i++) raw[i * rows + k]! += model.learningRate * tree.value[applyTree(tree, X32, d, i)]!;
+      const o = k * n;
+      for (let i = 0; i < n; i++) cm[o + i]! += lr * tree.value[applyTree(tree, X32, d, i)]!;
     }
   }
+  const raw = new Float64Array(n * rows);
+  for (let k = 0; k < rows; k++) for (let i = 0; i < n; i++) raw[i * rows + k] = cm[k * n + i]!;
   return raw;
 }
 

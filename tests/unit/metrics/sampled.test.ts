@@ -3,7 +3,7 @@ import { computeActiveUnits } from '../../../src/core/metrics/active_units.js';
 import { computeBetaVae } from '../../../src/core/metrics/beta_vae.js';
 import { computeFactorVae } from '../../../src/core/metrics/factor_vae.js';
 import { computeGaussianTc, gaussianTcFromCov } from '../../../src/core/metrics/gaussian_tc.js';
-import { ArrayTableSampler, fixedFactorBatch, pairedBatches } from '../../../src/core/metrics/sampler.js';
+import { ArrayTableSampler, encoderSampler, fixedFactorBatch, pairedBatches } from '../../../src/core/metrics/sampler.js';
 import { Rng } from '../../../src/core/util/rng.js';
 import { codesFrom, completeGrid } from './helpers.js';
 
@@ -81,6 +81,27 @@ describe('FactorVAE score', () => {
     expect(a.evalAccuracy).toBe(1);
     const b = await computeFactorVae(s, new Rng(3), opts);
     expect(b).toEqual(a);
+  });
+});
+
+describe('trainer-side sampler (async encoder)', () => {
+  it('FactorVAE and BetaVAE run on an encoder that answers asynchronously', async () => {
+    let calls = 0;
+    const s = encoderSampler({
+      factorSizes: sizes,
+      numCodes: 3,
+      encodeFactors: async (f) => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 0));
+        // an "encoder" that recovers the factors, scaled
+        return Float64Array.from(f, (v, i) => v * (1 + (i % 3)));
+      },
+    });
+    const a = await computeFactorVae(s, new Rng(1), { numTrain: 60, numEval: 30, numVarianceEstimate: 500 });
+    expect(a.evalAccuracy).toBe(1);
+    const b = await computeBetaVae(s, new Rng(1), { numTrain: 60, numEval: 30 });
+    expect(b.evalAccuracy).toBe(1);
+    expect(calls).toBe(1 + 60 + 30 + 2 * (60 + 30));
   });
 });
 
