@@ -6,6 +6,8 @@ import { datasetImportCommand } from './dataset-import.js';
 import { evaluateCommand } from './evaluate.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
+import { perturbCommand } from './perturb.js';
+import { analyzeCommand } from './analyze.js';
 import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand];
