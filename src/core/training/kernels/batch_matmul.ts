@@ -21,11 +21,17 @@ function transposedCopy(backend: WasmBackendLike, t: TensorInfo): TensorInfo {
   return out;
 }
 
+/** Below this many rows of A, a transposed B is left to the built-in kernel. */
+export const SMALL_ROWS = 16;
+
 const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as unknown as WasmBackendLike;
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
   const { transposeA, transposeB } = attrs as unknown as BatchMatMulAttrs;
-  if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+  // With few rows in A, the built-in transposed product is cheaper than copying a large transposed B.
+  const rowsA = transposeA ? a.shape[a.shape.length - 1]! : a.shape[a.shape.length - 2]!;
+  const smallTransposedB = transposeB && !transposeA && rowsA < SMALL_ROWS;
+  if ((!transposeA && !transposeB) || smallTransposedB || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return callKernel(BatchMatMul, be, { a, b }, attrs as never);
   }
   const a2 = transposeA ? transposedCopy(be, a) : a;
