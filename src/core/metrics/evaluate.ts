@@ -138,6 +138,7 @@ export async function evaluateArrays(input: EvaluateArraysInput): Promise<Evalua
 
   const ids = input.metrics ?? METRIC_IDS;
   const entries = ids.map((id) => getMetric(id));
+  for (const id of Object.keys(input.settings ?? {})) getMetric(id);
   const needsSampler = entries.some((e) => e.uses.includes('sampler'));
   const sampler = input.sampler ?? (needsSampler ? new ArrayTableSampler(factors, input.codes, rows, K, numCodes, { codesAreMeans }) : null);
 
