@@ -1,6 +1,9 @@
 /** Every CLI command; a new command is one module plus one line here. */
 import type { Command } from '../command.js';
 import { benchDataCommand } from './bench-data.js';
+import { benchMetricsCommand } from './bench-metrics.js';
+import { benchTrainCommand } from './bench-train.js';
+import { evalCommand } from './eval.js';
 import { datasetSampleCommand, datasetShowCommand, datasetsCommand } from './datasets.js';
 import { datasetImportCommand } from './dataset-import.js';
 import { evaluateCommand } from './evaluate.js';
@@ -10,4 +13,4 @@ import { perturbCommand } from './perturb.js';
 import { analyzeCommand } from './analyze.js';
 import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand];
