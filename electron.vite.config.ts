@@ -21,7 +21,11 @@ export default defineConfig({
     build: {
       externalizeDeps: true,
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') },
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          // each training run forks this script (out/main/worker.js)
+          worker: resolve(__dirname, 'src/core/training/worker.ts'),
+        },
       },
     },
   },
