@@ -1,6 +1,7 @@
 /** The screens in the navigation: only screens that work are listed. */
 import type { Component } from 'vue';
 import DatasetsView from './DatasetsView.vue';
+import PerturbView from './PerturbView.vue';
 import LaunchView from './LaunchView.vue';
 import RunsView from './RunsView.vue';
 import RunDetailView from './RunDetailView.vue';
@@ -13,6 +14,7 @@ export interface Screen {
 
 export const screens: Screen[] = [
   { id: 'datasets', label: 'Datasets', component: DatasetsView },
+  { id: 'perturb', label: 'Perturb', component: PerturbView },
   { id: 'launch', label: 'Launch', component: LaunchView },
   { id: 'runs', label: 'Runs', component: RunsView },
   { id: 'run', label: 'Run detail', component: RunDetailView },

@@ -1,0 +1,167 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { startServe } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { launch, shot, watchErrors } from './browser.js';
+
+const tmp = tmpDir();
+const serve = startServe(path.join(tmp.dir, 'lab'));
+let browser: Browser;
+let url: string;
+
+beforeAll(async () => {
+  ({ url } = await serve.ready);
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve.stop();
+  tmp.cleanup();
+});
+
+/** Fraction of a canvas's pixels brighter than 20/255 (any channel). */
+function litFraction(canvas: Locator): Promise<number> {
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.max(d[i]!, d[i + 1]!, d[i + 2]!) > 20) lit++;
+    return lit / (c.width * c.height);
+  });
+}
+
+/** A screenshot of the whole screen: the app scrolls inside <main>, so grow the viewport to fit it. */
+async function fullShot(page: Page, name: string): Promise<string> {
+  const size = page.viewportSize()!;
+  const height = await page.locator('.main').evaluate((m) => {
+    m.scrollTop = 0;
+    return m.scrollHeight;
+  });
+  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.max(size.height, height + 40)) });
+  await page.waitForTimeout(300);
+  const file = await shot(page, name);
+  await page.setViewportSize(size);
+  return file;
+}
+
+const points = async (page: Page, chart: string) => Number((await page.locator(`[data-chart="${chart}"]`).getAttribute('data-points')) ?? 0);
+
+describe('training screens in Chromium against dlab serve', () => {
+  it('launches a tiny conv run, watches its curves grow, and shows reconstructions, traversals and the runs table', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = watchErrors(page);
+
+    // ---- Launch: a form generated from the method's ParamSpecs
+    await page.goto(`${url}#/launch`);
+    await page.locator('[data-model="beta_vae"]').click();
+    await page.locator('[data-param="beta"] [data-input="beta"]').waitFor();
+    // the paper hint for β on dSprites is 8 (PAPER.md), one click applies it
+    await page.locator('[data-param="beta"] .chip', { hasText: 'dSprites 8' }).click();
+    expect(await page.locator('[data-input="beta"]').inputValue()).toBe('8');
+    await page.locator('[data-input="beta"]').fill('4');
+    // the architecture toggle; the tiny run uses conv (its checkpoints are ~8 MB against fc's ~170 MB: faster here overall)
+    await page.locator('[data-arch="fc"]').click();
+    await expect.poll(() => page.locator('.summary-panel').innerText()).toMatch(/· fc/);
+    await page.locator('[data-arch="conv"]').click();
+    await expect.poll(() => page.locator('.summary-panel').innerText()).toMatch(/· conv/);
+    const settings: Record<string, string> = { latent: '4', steps: '30', batch: '8', lr: '0.001', progressEvery: '2', checkpointEvery: '10', codesSamples: '200' };
+    for (const [k, v] of Object.entries(settings)) await page.locator(`[data-input="${k}"]`).fill(v);
+    await page.locator('[data-input="seeds"]').fill('0');
+    // validation: an out-of-range value blocks the launch, with the reason shown
+    await page.locator('[data-input="latent"]').fill('65');
+    await expect.poll(() => page.locator('[data-testid="launch-errors"]').innerText()).toContain('latent');
+    expect(await page.locator('[data-action="launch"]').isDisabled()).toBe(true);
+    await page.locator('[data-input="latent"]').fill('4');
+    await expect.poll(() => page.locator('[data-action="launch"]').isDisabled()).toBe(false);
+    await expect.poll(() => page.locator('[data-testid="launch-backend"]').innerText()).toMatch(/^(wasm|cpu|tensorflow)$/);
+    await fullShot(page, 'launch');
+
+    await page.locator('[data-action="launch"]').click();
+
+    // ---- Run detail: live curves
+    await page.waitForURL(/#\/run\?id=/);
+    const runId = new URL(page.url()).hash.split('id=')[1]!;
+    expect(runId).toMatch(/^[A-Za-z0-9_.:-]+$/);
+    await page.locator('[data-screen="run"] [data-testid="run-status"]').waitFor();
+    await expect.poll(() => points(page, 'loss'), { timeout: 120_000, interval: 250 }).toBeGreaterThan(0);
+    const first = await points(page, 'loss');
+    await expect.poll(() => points(page, 'loss'), { timeout: 120_000, interval: 250 }).toBeGreaterThan(first);
+    // KL per dimension: one line per latent dimension
+    await page.locator('[data-chart="kl_dim"]').waitFor();
+
+    // ---- Runs, while it trains: the row follows the events; a selection survives the updates
+    await page.locator('[data-nav="runs"]').click();
+    const row = page.locator(`[data-run="${runId}"]`);
+    await row.waitFor();
+    const stepOf = async () => Number(/^([\d,]+) \//.exec(await row.locator('.progress-text').innerText())?.[1]?.replace(/,/g, '') ?? -1);
+    let runsShot = false;
+    // (on a fast machine the run may already be over; the live checks need it running)
+    if ((await row.locator('[data-status]').getAttribute('data-status')) === 'running') {
+      await row.locator('td.check input').check();
+      const s0 = await stepOf();
+      await expect.poll(stepOf, { timeout: 60_000, interval: 250 }).toBeGreaterThan(s0);
+      expect(await row.locator('td.check input').isChecked()).toBe(true);
+      await fullShot(page, 'runs');
+      runsShot = true;
+    }
+    // a click on the row opens its detail
+    await row.locator('td').nth(2).click();
+    await page.waitForURL(new RegExp(`#/run\\?id=${runId}`));
+
+    await expect
+      .poll(() => page.locator('[data-testid="run-status"]').getAttribute('data-status'), { timeout: 150_000, interval: 500 })
+      .toBe('finished');
+    // every progress report (step 2, 4, …, 30) ends up on the chart
+    await expect.poll(() => points(page, 'loss'), { timeout: 20_000 }).toBe(15);
+    await expect.poll(() => points(page, 'kl_dim'), { timeout: 20_000 }).toBe(15);
+
+    // the pictures come from the final checkpoint
+    await expect.poll(() => page.locator('[data-testid="visuals-step"]').innerText(), { timeout: 60_000 }).toBe('checkpoint at step 30');
+    // reconstructions: originals above, reconstructions below, real pixels in both
+    await expect.poll(() => page.locator('[data-testid="recon-reconstructions"] canvas').count(), { timeout: 60_000 }).toBe(12);
+    expect(await page.locator('[data-testid="recon-originals"] canvas').count()).toBe(12);
+    expect(await litFraction(page.locator('[data-testid="recon-originals"] canvas').first())).toBeGreaterThan(0.005);
+    expect(await litFraction(page.locator('[data-testid="recon-reconstructions"] canvas').first())).toBeGreaterThan(0.005);
+
+    // traversals: one row per latent dimension (4), 9 steps each, labelled with KL
+    await expect.poll(() => page.locator('[data-testid="traversal-grid"] .trav-row[data-dim]').count(), { timeout: 60_000 }).toBe(4);
+    expect(await page.locator('[data-testid="traversal-grid"] canvas').count()).toBe(36);
+    const kls = await page.locator('[data-testid="traversal-grid"] .trav-label .small').allInnerTexts();
+    expect(kls).toHaveLength(4);
+    for (const k of kls) expect(k).toMatch(/^KL /);
+    let lit = 0;
+    for (const c of await page.locator('[data-testid="traversal-grid"] canvas').all()) lit = Math.max(lit, await litFraction(c));
+    expect(lit).toBeGreaterThan(0.005);
+
+    // picking a source image re-traverses from it
+    const picked = await page.locator('[data-testid="recon-originals"] .tile').nth(2).getAttribute('title');
+    await page.locator('[data-testid="recon-originals"] .tile').nth(2).click();
+    await expect.poll(() => page.locator('[data-testid="trav-index"]').inputValue()).toBe(picked!.match(/^#(\d+)/)![1]);
+
+    // the run stored 200 codes: the latent scatter is drawn
+    await page.locator('[data-testid="latent-scatter"] canvas').waitFor({ timeout: 30_000 });
+    const file = await fullShot(page, 'run-detail');
+    expect(fs.statSync(file).size).toBeGreaterThan(20_000);
+
+    // ---- Runs, afterwards: the finished run; tags and filters
+    await page.locator('[data-nav="runs"]').click();
+    await row.waitFor();
+    expect(await row.locator('[data-status]').getAttribute('data-status')).toBe('finished');
+    expect(await row.innerText()).toContain('30 / 30');
+    await row.locator('[data-action="add-tag"]').click();
+    await row.locator('[data-testid="tag-input"]').fill('e2e-tiny');
+    await row.locator('[data-testid="tag-input"]').press('Enter');
+    await row.locator('[data-tag="e2e-tiny"]').waitFor();
+    await page.locator('[data-testid="runs-filter"]').fill('no-such-run');
+    await expect.poll(() => page.locator('.run-row').count()).toBe(0);
+    await page.locator('[data-testid="runs-filter"]').fill('e2e-tiny');
+    await expect.poll(() => page.locator('.run-row').count()).toBe(1);
+    await page.locator('[data-testid="status-filter"]').selectOption('failed');
+    await expect.poll(() => page.locator('.run-row').count()).toBe(0);
+    await page.locator('[data-testid="status-filter"]').selectOption('finished');
+    await expect.poll(() => page.locator('.run-row').count()).toBe(1);
+    if (!runsShot) await fullShot(page, 'runs');
+    expect(errors).toEqual([]);
+  });
+});
