@@ -9,6 +9,7 @@ import { LabError, type SampleResult } from '../shared/contract.js';
 import type { LabInfo } from '../shared/domain.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { DatasetService } from './datasets/service.js';
+import { ImportService } from './datasets/import-service.js';
 import { factorsOf, factorsToIndex, indexToFactors, renderBatch, sampleIndices } from './datasets/grid.js';
 import type { GroundTruthDataset } from './datasets/types.js';
 import { EventBus } from './events.js';
@@ -44,6 +45,7 @@ export class Lab {
   readonly supervisor: RunSupervisor;
   readonly runViews: RunViews;
   readonly jobs: Jobs;
+  readonly imports: ImportService;
   private closed = false;
 
   private constructor(
@@ -65,6 +67,7 @@ export class Lab {
     });
     this.runViews = new RunViews(labDir, this.runs, this.datasets);
     this.jobs = new Jobs(this.events);
+    this.imports = new ImportService({ db, labDir, datasets: this.datasets, jobs: this.jobs });
     this.handlers = {
       'lab/info': () => this.info(),
       'datasets/list': () => this.datasets.list(),
@@ -74,6 +77,7 @@ export class Lab {
       ...runHandlers(this),
       ...this.jobs.handlers(),
       ...perturbHandlers(this),
+      ...this.imports.handlers(),
     };
   }
 
@@ -155,6 +159,7 @@ export class Lab {
     this.closed = true;
     await this.supervisor.close();
     await this.jobs.close();
+    this.imports.close();
     this.runViews.dispose();
     this.db.close();
   }

@@ -1,7 +1,7 @@
 /**
  * Electron main process: one secure window, the Lab behind ipcMain.
  */
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../core/lab.js';
@@ -50,7 +50,23 @@ void app.whenReady().then(async () => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [DESKTOP_CSP] } });
   });
-  registerIpc(ipcMain, lab.handlers);
+  registerIpc(ipcMain, {
+    ...lab.handlers,
+    // The native open dialog for importing dataset files (the Lab's default says none is available).
+    'dialog/openFile': async ({ title }) => {
+      const parent = BrowserWindow.getFocusedWindow();
+      const options: Electron.OpenDialogOptions = {
+        title: title ?? 'Import a dataset file',
+        properties: ['openFile'],
+        filters: [
+          { name: 'Dataset files (dSprites/MPI3D .npz, Shapes3D .h5)', extensions: ['npz', 'h5', 'hdf5'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      };
+      const r = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+      return { path: r.canceled ? null : (r.filePaths[0] ?? null), available: true };
+    },
+  });
   await createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow();

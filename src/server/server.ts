@@ -10,6 +10,9 @@
  *   are Host headers that are not this server (DNS rebinding).
  * - Requests: POST /api/<request name> with the JSON payload; the reply is the
  *   contract's envelope. Events: pushed on the WebSocket at /ws.
+ * - Uploads: POST /upload?name=<file name> with the file as the body, streamed
+ *   to the lab's tmp folder (16 GiB at most); the reply is { uploadId, name,
+ *   bytes } for `datasets/import`.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -20,6 +23,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { channel, isRequestName, requestNames } from '../shared/contract.js';
 import { dispatch } from '../shared/dispatch.js';
 import type { Lab } from '../core/lab.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, UploadError } from '../core/datasets/uploads.js';
 
 export interface ServeOptions {
   lab: Lab;
@@ -30,6 +34,8 @@ export interface ServeOptions {
   token?: string;
   /** Largest accepted request body. */
   maxBodyBytes?: number;
+  /** Largest accepted upload (POST /upload; default 16 GiB). */
+  maxUploadBytes?: number;
 }
 
 export interface RunningServer {
@@ -168,6 +174,30 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (!given || !safeEqual(given, token)) {
       return send(res, 401, { code: 'unauthorized', message: 'missing or wrong access token: open the URL printed by `dlab serve`' });
     }
+    // ---- upload route (dataset files for datasets/import) ----
+    if (url.pathname === '/upload') {
+      if (req.method !== 'POST') return send(res, 405, { code: 'invalid_payload', message: 'use POST' }, { Allow: 'POST' });
+      const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+      const length = req.headers['content-length'];
+      const declared = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+      const refuse = (status: number, message: string) => {
+        // the client may still be sending: answer, then drop the connection
+        send(res, status, { code: 'invalid_payload', message }, { Connection: 'close' });
+        res.once('finish', () => req.destroy());
+      };
+      opts.lab.imports.uploads
+        .receive(req, url.searchParams.get('name') ?? '', { maxBytes: maxUpload, declaredBytes: declared })
+        .then(
+          (u) => send(res, 200, { uploadId: u.id, name: u.name, bytes: u.bytes }),
+          (e: unknown) => {
+            if (res.headersSent) return;
+            if (e instanceof UploadError) refuse(e.status, e.message);
+            else refuse(500, `upload failed: ${(e as Error).message}`);
+          },
+        );
+      return;
+    }
+    // ---- end upload route ----
     if (url.pathname.startsWith('/api/')) {
       if (req.method !== 'POST') return send(res, 405, { code: 'invalid_payload', message: 'use POST' }, { Allow: 'POST' });
       const name = url.pathname.slice('/api/'.length);

@@ -83,3 +83,46 @@ function browserClient(): LabApi & { transport: string } {
 }
 
 export const lab: LabApi & { transport: string } = window.lab ? electronClient(window.lab) : browserClient();
+
+// ---- dataset file uploads (browser mode; see the server's POST /upload) ----
+
+/** Whether files can be sent to the Lab from the page (browser mode; the desktop app passes paths instead). */
+export const canUpload = lab.transport === 'browser';
+
+export interface UploadedFile {
+  uploadId: string;
+  name: string;
+  bytes: number;
+}
+
+/**
+ * Stream a file to `POST /upload?name=…` (XMLHttpRequest, for upload
+ * progress); resolves with the id that `datasets/import` takes.
+ */
+export function uploadFile(file: File, opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {}): Promise<UploadedFile> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/upload?name=${encodeURIComponent(file.name)}`);
+    const token = new URL(window.location.href).searchParams.get('token') ?? sessionStorage.getItem('dlab-token');
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      let body: Partial<UploadedFile> & { message?: string } = {};
+      try {
+        body = JSON.parse(xhr.responseText) as typeof body;
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status === 200 && body.uploadId) resolve(body as UploadedFile);
+      else {
+        const code = xhr.status === 401 || xhr.status === 403 ? 'unauthorized' : 'invalid_payload';
+        reject(new LabError(code, body.message ?? `upload failed (HTTP ${xhr.status})`));
+      }
+    };
+    xhr.onerror = () => reject(new LabError('internal', 'upload failed: the connection to the lab server was lost'));
+    xhr.onabort = () => reject(new LabError('cancelled', 'upload cancelled'));
+    opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(file);
+  });
+}
