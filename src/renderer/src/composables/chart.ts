@@ -1,6 +1,7 @@
 /** Chart.js, registered once with only what the training screens draw. */
 import {
   Chart,
+  Decimation,
   Legend,
   LineController,
   LineElement,
@@ -11,7 +12,7 @@ import {
   Tooltip,
 } from 'chart.js';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, ScatterController, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, ScatterController, Tooltip, Legend, Decimation);
 
 /** Theme colours read from the CSS variables (Chart.js cannot use var()). */
 export function themeColors() {
