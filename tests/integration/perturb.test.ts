@@ -328,3 +328,23 @@ describe('the learned manipulation as a job', () => {
     expect(fs.readdirSync(path.join(lab.labDir, 'datasets')).filter((f) => f.includes('manipulation'))).toHaveLength(1); // only the saved one
   });
 });
+
+describe('CLI: dlab perturb and dlab analyze', () => {
+  it('stores a derived dataset, prints its id and statistics, then analyses it against its parent', async () => {
+    const { runDlab: run } = await import('../helpers/cli.js');
+    const runDlab = (args: string[]) => run(args, { DLAB_BACKEND: 'cpu' }); // no compute needed: skip the wasm start
+    const dir = path.join(tmp.dir, 'cli-lab');
+    const p = runDlab(['perturb', 'dsprites', '--kind', 'uniform-noise', '--epsilon', '0.05', '--seed', '2', '--stats-samples', '64', '--name', 'cli noise', '--json', '--lab-dir', dir]);
+    expect(p.code, p.stderr).toBe(0);
+    const out = JSON.parse(p.stdout) as { datasetId: string; name: string; parent: string; stats: { epsilon: number; maxAbsDelta: number; samples: number } };
+    expect(out.datasetId).toMatch(/^dsprites\.uniform-noise\.[0-9a-f]{12}$/);
+    expect(out).toMatchObject({ name: 'cli noise', parent: 'dsprites', stats: { epsilon: 0.05, samples: 64 } });
+    expect(out.stats.maxAbsDelta).toBeLessThanOrEqual(0.05);
+    const a = runDlab(['analyze', out.datasetId, '--samples', '20', '--lab-dir', dir]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toContain('B = dSprites (dsprites)');
+    for (const f of ['shape', 'scale', 'orientation', 'pos_x', 'pos_y']) expect(a.stdout).toMatch(new RegExp(`^  ${f} +[0-9.]+`, 'm'));
+    expect(a.stdout).toMatch(/A: global [0-9.]+ +local/);
+    expect(a.stdout).toMatch(/off-diagonal overlap/);
+  });
+});
