@@ -38,6 +38,8 @@ export const RunConfig = z.object({
   codesSamples: z.number().int().min(0).max(100_000),
   /** Metrics to compute when the run finishes. */
   evaluate: z.array(z.string().max(64)).max(32),
+  /** Per-metric setting overrides for that evaluation (e.g. { factor_vae: { num_train: 500 } }); stored with each score. */
+  evaluateSettings: z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(64)]))).optional(),
   /** Start the backend search here (default: best available). */
   backend: ComputeBackend.optional(),
   experimentId: Id.optional(),

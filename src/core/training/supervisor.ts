@@ -208,7 +208,9 @@ export class RunSupervisor {
       runDir: this.runDir(id),
       datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
       resumeFrom,
-      ...(run.config.evaluate.length ? { evaluate: { metrics: run.config.evaluate, seed: run.config.seed } } : {}),
+      ...(run.config.evaluate.length
+        ? { evaluate: { metrics: run.config.evaluate, seed: run.config.seed, ...(run.config.evaluateSettings ? { settings: run.config.evaluateSettings } : {}) } }
+        : {}),
     };
     const child = this.forkWorker();
     let stderr = '';

@@ -10,6 +10,8 @@ export interface Screen {
   id: string;
   label: string;
   component: Component;
+  /** Reached by links (e.g. a run's detail), not listed in the navigation. */
+  hidden?: boolean;
 }
 
 export const screens: Screen[] = [
@@ -17,5 +19,5 @@ export const screens: Screen[] = [
   { id: 'perturb', label: 'Perturb', component: PerturbView },
   { id: 'launch', label: 'Launch', component: LaunchView },
   { id: 'runs', label: 'Runs', component: RunsView },
-  { id: 'run', label: 'Run detail', component: RunDetailView },
+  { id: 'run', label: 'Run detail', component: RunDetailView, hidden: true },
 ];
