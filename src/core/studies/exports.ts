@@ -1,0 +1,50 @@
+/** A study's exports written into the lab (figures, tables, data, HTML report). */
+import * as path from 'node:path';
+import type { Lab } from '../lab.js';
+import { studyCharts, writeStudyExport, type LossCurves, type StudyFormat } from '../export/study.js';
+import { studyService } from './service.js';
+
+/** Mean loss curve (over seeds, on the original data) per dataset and method. */
+export function lossCurves(lab: Lab, studyId: string, maxPoints = 200): LossCurves {
+  const svc = studyService(lab);
+  const study = svc.repo.get(studyId)!;
+  const out: LossCurves = {};
+  const sums = new Map<string, Map<number, [number, number]>>();
+  for (const c of svc.cells(study)) {
+    if (c.variant !== 'original' || !c.run) continue;
+    const pts = lab.runs.series(c.run.id, ['loss']).loss ?? [];
+    const k = `${c.dataset}|${c.method}`;
+    const m = sums.get(k) ?? new Map<number, [number, number]>();
+    for (const [step, v] of pts) {
+      const a = m.get(step) ?? [0, 0];
+      m.set(step, [a[0] + v, a[1] + 1]);
+    }
+    sums.set(k, m);
+  }
+  for (const [k, m] of sums) {
+    const [d, method] = k.split('|') as [string, string];
+    let pts = [...m.entries()].sort((a, b) => a[0] - b[0]).map(([s, [sum, n]]) => [s, sum / n] as [number, number]);
+    if (pts.length > maxPoints) {
+      const every = Math.ceil(pts.length / maxPoints);
+      pts = pts.filter((_, i) => i % every === 0 || i === pts.length - 1);
+    }
+    (out[d] ??= {})[method] = pts;
+  }
+  return out;
+}
+
+export function exportStudy(lab: Lab, studyId: string, opts: { formats: StudyFormat[]; metric?: string; dpi?: number; outDir?: string }): { dir: string; files: string[] } {
+  const svc = studyService(lab);
+  const detail = svc.detail(studyId);
+  const results = svc.results(studyId, opts.metric ? { metric: opts.metric } : {});
+  const charts = studyCharts(results, lossCurves(lab, studyId));
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const dir = opts.outDir ?? path.join(lab.labDir, 'exports', `${studyId}-${stamp}`);
+  const info = lab.info();
+  const files = writeStudyExport(dir, results, charts, {
+    formats: opts.formats,
+    ...(opts.dpi ? { dpi: opts.dpi } : {}),
+    report: { detail, app: { name: info.name, version: info.version, backend: info.backend } },
+  });
+  return { dir, files };
+}
