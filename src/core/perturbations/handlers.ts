@@ -31,3 +31,9 @@ export function perturbHandlers(lab: Lab): HandlersFor<typeof perturbRequests> {
     'datasets/analyze': (input) => svc().analyze(input),
   };
 }
+
+/** Drop the drafts of this Lab (called from Lab.close). */
+export function closePerturbService(lab: Lab): void {
+  services.get(lab)?.close();
+  services.delete(lab);
+}
