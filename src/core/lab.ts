@@ -22,6 +22,7 @@ import { RunSupervisor, type WorkerEntry } from './training/supervisor.js';
 import { defaultWorkerEntry } from './training/worker-entry.js';
 import { RunViews } from './training/views.js';
 import { runHandlers } from './training/handlers.js';
+import { appHandlers } from './prefs.js';
 import { perturbHandlers } from './perturbations/handlers.js';
 import { Rng } from './util/rng.js';
 
@@ -78,6 +79,7 @@ export class Lab {
       ...this.jobs.handlers(),
       ...perturbHandlers(this),
       ...this.imports.handlers(),
+      ...appHandlers(this),
     };
   }
 

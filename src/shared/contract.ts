@@ -11,6 +11,7 @@ import { runRequests } from './requests/runs.js';
 import { jobRequests } from './requests/jobs.js';
 import { importRequests } from './requests/imports.js';
 import { perturbRequests } from './requests/perturb.js';
+import { appRequests } from './requests/app.js';
 import { JobInfo } from './jobs.js';
 export type { SampleResult } from './requests/datasets.js';
 
@@ -24,6 +25,7 @@ export const requests = {
   ...jobRequests,
   ...perturbRequests,
   ...importRequests,
+  ...appRequests,
 } as const;
 
 export const events = {

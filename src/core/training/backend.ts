@@ -16,6 +16,9 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './kernels/index.js';
+// --- compute diagnosis (app packaging room) ---
+import { diagnoseCompute, diagnosisNotes, probeMachine, type BackendAttempt, type ComputeDiagnosis } from './diagnose.js';
+// --- end compute diagnosis ---
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type Tf = typeof tfjs;
@@ -23,6 +26,8 @@ export type Tf = typeof tfjs;
 export interface BackendInfo {
   backend: BackendName;
   notes: string[];
+  /** Why the best backend is (not) in use, with what to do (see ./diagnose.ts). */
+  diagnosis?: ComputeDiagnosis;
 }
 
 export interface InitBackendOptions {
@@ -53,13 +58,16 @@ function isNotInstalled(e: unknown): boolean {
   );
 }
 
-async function tryTensorflow(notes: string[]): Promise<boolean> {
+async function tryTensorflow(notes: string[], attempt: BackendAttempt): Promise<boolean> {
   const pkg = '@tensorflow/tfjs-node-gpu';
   let mod: Tf;
+  attempt.tensorflow.attempted = true;
   try {
     // A variable specifier keeps bundlers and the type checker from requiring the optional package.
     mod = (await import(/* @vite-ignore */ pkg)) as Tf;
   } catch (e) {
+    attempt.tensorflow.error = e;
+    attempt.tensorflow.stage = 'import';
     notes.push(
       isNotInstalled(e)
         ? `tensorflow: ${pkg} is not installed (optional dependency; it needs its native library and CUDA)`
@@ -71,12 +79,17 @@ async function tryTensorflow(notes: string[]): Promise<boolean> {
     const ok = await mod.setBackend('tensorflow');
     if (!ok || mod.getBackend() !== 'tensorflow') {
       notes.push(`tensorflow: ${pkg} loaded but its backend did not initialise`);
+      attempt.tensorflow.error = new Error(`${pkg} loaded but its backend did not initialise`);
+      attempt.tensorflow.stage = 'init';
       return false;
     }
     await mod.ready();
     tfInUse = mod;
+    attempt.tensorflow.usingGpu = (mod.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice ?? null;
     return true;
   } catch (e) {
+    attempt.tensorflow.error = e;
+    attempt.tensorflow.stage = 'init';
     notes.push(`tensorflow: ${pkg} failed to initialise: ${firstLine(e)}`);
     return false;
   }
@@ -89,7 +102,8 @@ export function wasmDistDir(): string {
   return path.dirname(main) + path.sep;
 }
 
-async function tryWasm(notes: string[]): Promise<boolean> {
+async function tryWasm(notes: string[], attempt: BackendAttempt): Promise<boolean> {
+  attempt.wasm.attempted = true;
   try {
     if (!wasmModule) {
       wasmModule = await import('@tensorflow/tfjs-backend-wasm');
@@ -104,9 +118,11 @@ async function tryWasm(notes: string[]): Promise<boolean> {
     await tfjs.ready();
     tfInUse = tfjs;
     const simd = await tfjs.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    attempt.wasm.simd = Boolean(simd);
     if (!simd) notes.push('wasm: this runtime has no WebAssembly SIMD; using the plain wasm build (slower)');
     return true;
   } catch (e) {
+    attempt.wasm.error = e;
     notes.push(`wasm: failed: ${firstLine(e)}`);
     return false;
   }
@@ -129,16 +145,25 @@ async function tryCpu(notes: string[]): Promise<boolean> {
   }
 }
 
-async function pick(prefer: BackendName): Promise<BackendInfo> {
+async function pick(prefer: BackendName, preferSource?: string): Promise<BackendInfo> {
   const notes: string[] = [];
+  const attempt: BackendAttempt = { prefer, ...(preferSource ? { preferSource } : {}), tensorflow: { attempted: false }, wasm: { attempted: false } };
+  lastAttempt = attempt;
   const start = ORDER.indexOf(prefer);
   if (start > 0) notes.push(`search started at '${prefer}' by request`);
   for (const name of ORDER.slice(start)) {
     const ok =
-      name === 'tensorflow' ? await tryTensorflow(notes) : name === 'wasm' ? await tryWasm(notes) : await tryCpu(notes);
+      name === 'tensorflow' ? await tryTensorflow(notes, attempt) : name === 'wasm' ? await tryWasm(notes, attempt) : await tryCpu(notes);
     if (ok) {
       resolvedName = name;
-      return { backend: name, notes };
+      // --- compute diagnosis: the notes say why a better backend is not in use, and what to do ---
+      try {
+        const diagnosis = diagnoseCompute({ backend: name, attempt, machine: probeMachine() });
+        return { backend: name, notes: diagnosisNotes(diagnosis), diagnosis };
+      } catch {
+        return { backend: name, notes };
+      }
+      // --- end compute diagnosis ---
     }
   }
   throw new Error(`no TensorFlow.js backend could be initialised: ${notes.join('; ')}`);
@@ -148,6 +173,13 @@ function defaultPrefer(): BackendName {
   const env = process.env['DLAB_BACKEND'];
   if (env === 'tensorflow' || env === 'wasm' || env === 'cpu') return env;
   return 'tensorflow';
+}
+
+let lastAttempt: BackendAttempt | null = null;
+
+/** What the last backend search in this process saw (for the compute diagnosis), or null before one. */
+export function backendAttempt(): BackendAttempt | null {
+  return lastAttempt;
 }
 
 /**
@@ -167,7 +199,8 @@ export function quietCpuBackend(): void {
 export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const prefer = opts.prefer ?? (current ? current.prefer : defaultPrefer());
   if (current && current.prefer === prefer) return current.info;
-  const info = pick(prefer).then((r) => ({ backend: r.backend, notes: [...r.notes] }));
+  const source = opts.prefer === undefined && process.env['DLAB_BACKEND'] === prefer ? `DLAB_BACKEND=${prefer}` : opts.prefer !== undefined ? 'requested' : undefined;
+  const info = pick(prefer, source).then((r) => ({ ...r, notes: [...r.notes] }));
   current = { prefer, info };
   info.catch(() => {
     if (current?.info === info) current = null;

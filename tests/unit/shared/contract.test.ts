@@ -184,6 +184,39 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
     ],
   },
   // end perturbations
+  // app (preferences, compute diagnosis, desktop menu)
+  'app/prefs/get': { valid: [{}], invalid: [null, { theme: 'dark' }] },
+  'app/prefs/set': {
+    valid: [
+      {},
+      { theme: 'light' },
+      { defaultBackend: 'wasm', figures: { format: 'png', dpi: 600 } },
+      { guide: { dismissed: true, done: ['datasets', 'perturb'] } },
+      { nextLabDir: '/data/my-lab' },
+      { nextLabDir: 'D:\\labs\\lab1' },
+      { nextLabDir: null },
+    ],
+    invalid: [
+      { theme: 'blue' },
+      { defaultBackend: 'webgl' },
+      { figures: { dpi: 71 } },
+      { figures: { dpi: 1201 } },
+      { figures: { dpi: 300.5 } },
+      { figures: { format: 'jpg' } },
+      { guide: { done: ['datasets', 'fly'] } },
+      { nextLabDir: 'relative/path' },
+      { nextLabDir: '' },
+      { nextLabDir: '/a\0b' },
+      { labDir: '/x' },
+      { theme: 'light', extra: 1 },
+    ],
+  },
+  'app/compute': { valid: [{}, { recheck: true }], invalid: [{ recheck: 'yes' }, { deep: true }] },
+  'app/menu': {
+    valid: [{ screens: [{ id: 'datasets', label: 'Datasets' }, { id: 'run', label: 'Run detail' }] }],
+    invalid: [{}, { screens: [] }, { screens: [{ id: 'Datasets', label: 'x' }] }, { screens: [{ id: 'a', label: '' }] }, { screens: Array.from({ length: 21 }, (_, i) => ({ id: `s${i}`, label: 'x' })) }],
+  },
+  // end app
 };
 
 describe('contract schemas', () => {

@@ -1,0 +1,188 @@
+/**
+ * Preferences: `prefs.json` in the lab dir, validated with the shared zod
+ * schema and written atomically (temp file + rename). A file that is
+ * missing, unreadable or invalid reads as the defaults (the bad file is
+ * kept as prefs.json.bad for inspection) — preferences never stop the app.
+ *
+ * The lab dir itself cannot be a preference stored inside it: a new location
+ * is recorded in `lab-location.json` in the default app-data folder (the
+ * same folder Electron calls userData) and the desktop app opens it at its
+ * next start (`nextLabDirFrom`). Data is not moved.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { HandlersFor } from '../shared/dispatch.js';
+import { LabError } from '../shared/contract.js';
+import { Prefs, PrefsPatch, type appRequests, type BackendPreference, type PrefsState } from '../shared/requests/app.js';
+import type { Lab } from './lab.js';
+import { defaultUserDataDir } from './labdir.js';
+import { backendAttempt } from './training/backend.js';
+import { diagnoseCompute, probeMachine, recheckTensorflow, type BackendAttempt, type ComputeDiagnosis } from './training/diagnose.js';
+
+export const PREFS_FILE = 'prefs.json';
+export const LOCATION_FILE = 'lab-location.json';
+
+export function defaultPrefs(): Prefs {
+  return Prefs.parse({});
+}
+
+/** Read prefs.json from a lab dir (defaults where missing or invalid). */
+export function readPrefs(labDir: string): Prefs {
+  const file = path.join(labDir, PREFS_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return defaultPrefs();
+  }
+  try {
+    const parsed = Prefs.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+  } catch {
+    /* not JSON */
+  }
+  try {
+    fs.copyFileSync(file, file + '.bad');
+  } catch {
+    /* best effort */
+  }
+  return defaultPrefs();
+}
+
+/** Write a file so that readers see the old or the new content, never a part. */
+export function writeFileAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function writePrefs(labDir: string, prefs: Prefs): Prefs {
+  const valid = Prefs.parse(prefs);
+  writeFileAtomic(path.join(labDir, PREFS_FILE), JSON.stringify(valid, null, 2) + '\n');
+  return valid;
+}
+
+/** Apply a validated patch to prefs (pure). */
+export function mergePrefs(prefs: Prefs, patch: PrefsPatch): Prefs {
+  return Prefs.parse({
+    ...prefs,
+    ...(patch.defaultBackend !== undefined ? { defaultBackend: patch.defaultBackend } : {}),
+    ...(patch.theme !== undefined ? { theme: patch.theme } : {}),
+    figures: { ...prefs.figures, ...stripUndefined(patch.figures ?? {}) },
+    guide: { ...prefs.guide, ...stripUndefined(patch.guide ?? {}) },
+  });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Validate a patch from outside (throws LabError('invalid_payload')), merge, store. */
+export function updatePrefs(labDir: string, patch: unknown): Prefs {
+  const res = PrefsPatch.safeParse(patch);
+  if (!res.success) {
+    const issues = res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new LabError('invalid_payload', `invalid preferences: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, issues);
+  }
+  return writePrefs(labDir, mergePrefs(readPrefs(labDir), res.data));
+}
+
+// ---- the lab's location for the next start ----
+
+export function locationFile(configDir = defaultUserDataDir()): string {
+  return path.join(configDir, LOCATION_FILE);
+}
+
+/** The lab dir recorded for the next start, or null (use the default). */
+export function nextLabDirFrom(file = locationFile()): string | null {
+  try {
+    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as { labDir?: unknown };
+    return typeof v.labDir === 'string' && path.isAbsolute(v.labDir) ? v.labDir : null;
+  } catch {
+    return null;
+  }
+}
+
+export function setNextLabDir(dir: string | null, file = locationFile()): void {
+  if (dir === null) fs.rmSync(file, { force: true });
+  else writeFileAtomic(file, JSON.stringify({ labDir: path.resolve(dir) }, null, 2) + '\n');
+}
+
+/**
+ * The backend preference as DLAB_BACKEND would carry it (undefined: 'auto'
+ * or already set in the environment, which wins). The desktop app sets it
+ * before opening the lab so the lab and its training workers both follow it.
+ */
+export function backendFromPrefs(prefs: Prefs, env: NodeJS.ProcessEnv = process.env): Exclude<BackendPreference, 'auto'> | undefined {
+  if (env.DLAB_BACKEND) return undefined;
+  return prefs.defaultBackend === 'auto' ? undefined : prefs.defaultBackend;
+}
+
+// ---- contract handlers ----
+
+export interface AppHandlerOptions {
+  /** Where the next lab location is recorded (default: the app-data folder). */
+  locationFile?: string;
+  /** The backend search to diagnose (default: this process's last one). */
+  attempt?: () => BackendAttempt | null;
+  /** Machine probe (tests inject one). */
+  probe?: typeof probeMachine;
+  recheck?: typeof recheckTensorflow;
+}
+
+export function appHandlers(lab: Pick<Lab, 'labDir' | 'info'>, opts: AppHandlerOptions = {}): HandlersFor<typeof appRequests> {
+  const locFile = opts.locationFile ?? locationFile();
+  const startedWith = readPrefs(lab.labDir).defaultBackend;
+  const state = (prefs: Prefs): PrefsState => {
+    const next = nextLabDirFrom(locFile);
+    const nextLabDir = next && path.resolve(next) !== path.resolve(lab.labDir) ? next : null;
+    const restartNeeded: PrefsState['restartNeeded'] = [];
+    if (prefs.defaultBackend !== startedWith) restartNeeded.push('defaultBackend');
+    if (nextLabDir) restartNeeded.push('labDir');
+    return { prefs, labDir: lab.labDir, nextLabDir, backend: lab.info().backend, restartNeeded, backendEnv: process.env.DLAB_BACKEND ?? null };
+  };
+  let cached: ComputeDiagnosis | null = null;
+  return {
+    'app/prefs/get': () => state(readPrefs(lab.labDir)),
+    'app/prefs/set': (patch) => {
+      const { nextLabDir, ...rest } = patch;
+      const prefs = updatePrefs(lab.labDir, rest);
+      if (nextLabDir !== undefined) {
+        const same = nextLabDir !== null && path.resolve(nextLabDir) === path.resolve(lab.labDir) && !nextLabDirFrom(locFile);
+        if (!same) setNextLabDir(nextLabDir, locFile);
+      }
+      return state(prefs);
+    },
+    'app/compute': async ({ recheck }) => {
+      if (cached && !recheck) return cached;
+      const backend = lab.info().backend;
+      const attempt: BackendAttempt = (opts.attempt ?? backendAttempt)() ?? {
+        prefer: 'tensorflow',
+        tensorflow: { attempted: false },
+        wasm: { attempted: false },
+      };
+      const machine = (opts.probe ?? probeMachine)();
+      if (recheck && machine.package.installed) {
+        const r = await (opts.recheck ?? recheckTensorflow)({ packageDir: machine.package.dir ?? null });
+        machine.tensorflowLog = r.log;
+        machine.recheck = r.result;
+      }
+      cached = diagnoseCompute({ backend, attempt, machine });
+      return cached;
+    },
+    // The desktop app answers this with its menu (src/main); elsewhere there is none.
+    'app/menu': () => ({ installed: false }),
+  };
+}
