@@ -69,13 +69,13 @@ function lcgBytes(count: number, seed: number, mod = 256): Uint8Array {
 const dsValues = [[1], [1, 2, 3], [0.5, 1], [0, Math.PI], [0, 1], [0, 1]];
 
 /** A dSprites-layout .npz on the 1×3×2×2×2×2 grid (48 binary images). */
-function dspritesNpz(opts: { seed?: number; imgKey?: string; imgShape?: number[]; dropValues?: boolean; stored?: boolean } = {}) {
+function dspritesNpz(opts: { seed?: number; imgKey?: string; imgShape?: number[]; dropValues?: boolean; stored?: boolean; extraImage?: boolean } = {}) {
   const rows = grid([1, ...DS_SIZES]);
   const n = rows.length;
   const classes = new BigInt64Array(n * 6);
   const values = new Float64Array(n * 6);
   rows.forEach((r, i) => r.forEach((c, k) => ((classes[i * 6 + k] = BigInt(c)), (values[i * 6 + k] = dsValues[k]![c]!))));
-  const imgs = lcgBytes(n * 4096, opts.seed ?? 7, 2);
+  const imgs = lcgBytes((n + (opts.extraImage ? 1 : 0)) * 4096, opts.seed ?? 7, 2);
   const arrays: Record<string, Uint8Array> = {
     [opts.imgKey ?? 'imgs']: npy(imgs, opts.imgShape ?? [n, 64, 64]),
     latents_classes: npy(classes, [n, 6]),
@@ -278,6 +278,10 @@ describe('datasets/import through the Lab handlers', () => {
       { path: put(dspritesNpz({ seed: 96, imgShape: [48, 32, 128] }).bytes, 'shape.npz') },
       /^cannot import shape\.npz: 'imgs' has shape \(48, 32, 128\), expected \(48, 64, 64\)/,
     );
+    await expectRefusedImport(
+      { path: put(dspritesNpz({ seed: 93, extraImage: true }).bytes, 'oversized.npz') },
+      /^cannot import oversized\.npz: 'imgs' holds more data than its shape \(48, 64, 64\)/,
+    );
     await expectRefusedImport({ path: put(dspritesNpz({ seed: 95 }).bytes, 'kind.npz'), kind: 'mpi3d' }, /^cannot import kind\.npz: it looks like a dsprites file, not mpi3d/);
     const corrupt = dspritesNpz({ seed: 94, stored: true }).bytes;
     const at = 30 + 'imgs.npy'.length + 128 + 5000; // stored entry: flip a byte inside the image data
@@ -307,6 +311,16 @@ describe('datasets/import through the Lab handlers', () => {
     expect(both).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
     const unknownUpload = await call('datasets/import', { uploadId: 'up-' + 'a'.repeat(32) });
     expect(unknownUpload).toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringMatching(/no upload/) } });
+  });
+
+  it('stale temporary import folders (a crashed import) are swept after a day, fresh ones kept', async () => {
+    const stale = path.join(lab.labDir, 'tmp', 'import-0123456789ab');
+    fs.mkdirSync(stale);
+    fs.writeFileSync(path.join(stale, 'images.bin.tmp'), 'x');
+    lab.imports.sweep(Date.now() + 23 * 3600 * 1000);
+    expect(fs.existsSync(stale)).toBe(true);
+    lab.imports.sweep(Date.now() + 25 * 3600 * 1000);
+    expect(fs.existsSync(stale)).toBe(false);
   });
 
   it('dialog/openFile: outside the desktop app there is no dialog', async () => {
@@ -454,9 +468,6 @@ describe('dlab dataset import', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^dlab dataset import: cannot import cut-cli\.npz: /);
-    const missing = runDlab(['dataset', 'import', path.join(filesDir, 'absent.npz'), '--lab-dir', cliLab], env);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr.trim()).toMatch(/^dlab dataset import: cannot import .*absent\.npz: file not found$/);
     const usage = runDlab(['dataset', 'import', cut, '--kind', 'celeba', '--lab-dir', cliLab], env);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--kind must be dsprites, shapes3d or mpi3d/);

@@ -14,8 +14,9 @@
  *
  * Duplicates: a file whose SHA-256 is already imported is refused with a job
  * error naming the existing dataset ("… is already imported as …"); nothing is
- * written. (The hash is only known once the importer has read the file, so
- * the check happens at commit time, inside the transaction.)
+ * written. The check runs before the import when a stored import has the same
+ * file size (hashing the file up front), and again at commit time inside the
+ * transaction (concurrent imports of one file).
  *
  * TEST-ONLY: the environment variable DLAB_TEST_IMPORT_FACTOR_SIZES, a JSON
  * object such as `{"dsprites":[3,2,2,2,2]}`, makes imports expect these small
@@ -25,7 +26,7 @@
  * `factorSizes` does the same for in-process tests.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { LabError } from '../../shared/contract.js';
@@ -44,6 +45,7 @@ import type { DatasetService } from './service.js';
 import { UploadStore } from './uploads.js';
 
 export const TEST_FACTOR_SIZES_ENV = 'DLAB_TEST_IMPORT_FACTOR_SIZES';
+const STALE_TMP_MS = 24 * 60 * 60 * 1000;
 
 export interface ImportServiceOptions {
   db: Db;
@@ -96,6 +98,10 @@ function testFactorSizes(kind: ImportKind): number[] | undefined {
   return v as number[];
 }
 
+function duplicateError(file: string, name: string, id: string): LabError {
+  return new LabError('conflict', `${file} is already imported as '${name}' (${id}); delete that dataset first to import it again`);
+}
+
 export class ImportService {
   readonly uploads: UploadStore;
   private readonly sweeper: NodeJS.Timeout;
@@ -106,9 +112,29 @@ export class ImportService {
     this.db = opts.db;
     this.labDir = opts.labDir;
     this.uploads = new UploadStore(path.join(opts.labDir, 'tmp', 'uploads'), opts.uploadTtlMs);
-    this.uploads.sweep();
-    this.sweeper = setInterval(() => this.uploads.sweep(), 5 * 60 * 1000);
+    this.sweep();
+    this.sweeper = setInterval(() => this.sweep(), 5 * 60 * 1000);
     this.sweeper.unref();
+  }
+
+  /**
+   * Remove expired uploads, and temporary import/trash folders a crashed
+   * process left behind (only after a day: another process sharing the lab
+   * directory may still be importing).
+   */
+  sweep(now = Date.now()): void {
+    this.uploads.sweep(now);
+    const tmp = path.join(this.labDir, 'tmp');
+    if (!existsSync(tmp)) return;
+    for (const entry of readdirSync(tmp)) {
+      if (!/^(import|trash)-[0-9a-f]{12}$/.test(entry)) continue;
+      const p = path.join(tmp, entry);
+      try {
+        if (now - statSync(p).mtimeMs > STALE_TMP_MS) rmSync(p, { recursive: true, force: true });
+      } catch {
+        // gone already
+      }
+    }
   }
 
   handlers(): HandlersFor<typeof importRequests> {
@@ -154,8 +180,8 @@ export class ImportService {
   private async run(source: Source, req: ImportRequest, ctx: JobContext): Promise<{ datasetId: string }> {
     const tmp = path.join(this.labDir, 'tmp', `import-${randomBytes(6).toString('hex')}`);
     try {
-      this.uploads.sweep();
       ctx.progress(0, `checking ${source.name}`);
+      await this.refuseKnownFile(source, ctx.signal);
       // The kind decides the (test-only) factor sizes and goes into the spec; a file that is
       // not recognised at all gets the importer's own error below.
       let kind: ImportKind | undefined = req.kind;
@@ -172,7 +198,7 @@ export class ImportService {
         targetDir: tmp,
         signal: ctx.signal,
         ...(factorSizes ? { factorSizes } : {}),
-        onProgress: (f) => ctx.progress(0.97 * f, f < 0.2 ? `hashing ${source.name}` : `copying images (${Math.round(f * 100)}%)`),
+        onProgress: (f) => ctx.progress(0.97 * f, f < 0.2 ? `hashing ${source.name}` : 'copying images'),
       });
       ctx.progress(0.98, 'storing');
       const info: DatasetInfo = { ...result.info, ...(req.name ? { name: req.name } : {}) };
@@ -187,6 +213,19 @@ export class ImportService {
       rmSync(tmp, { recursive: true, force: true });
       if (source.uploadId) this.uploads.remove(source.uploadId);
     }
+  }
+
+  /**
+   * Fail fast on a file that is already imported: only when a stored import
+   * has exactly this file size is the file hashed up front (the importer
+   * hashes it anyway; the commit re-checks in its transaction).
+   */
+  private async refuseKnownFile(source: Source, signal: AbortSignal): Promise<void> {
+    const same = this.opts.datasets.storedRows().filter((r) => r.source === 'imported' && r.spec.bytes === source.bytes);
+    if (same.length === 0) return;
+    const sha = await sha256File(source.file, { signal });
+    const dup = same.find((r) => r.info.sha256 === sha);
+    if (dup) throw duplicateError(source.name, dup.info.name, dup.id);
   }
 
   /** Put the chosen display name into the cache header too (what the opened dataset reports). */
@@ -212,7 +251,7 @@ export class ImportService {
     const tx = this.db.transaction(() => {
       const dup = this.opts.datasets.storedRows().find((r) => r.source === 'imported' && (r.info.sha256 === spec.sha256 || r.id === id));
       if (dup) {
-        throw new LabError('conflict', `${spec.file} is already imported as '${dup.info.name}' (${dup.id}); delete that dataset first to import it again`);
+        throw duplicateError(spec.file, dup.info.name, dup.id);
       }
       if (this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(id)) throw new LabError('conflict', `a dataset '${id}' already exists`);
       this.db
