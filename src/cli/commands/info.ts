@@ -1,18 +1,37 @@
 import type { Command } from '../command.js';
+import type { ComputeDiagnosis } from '../../shared/requests/app.js';
+
+/** The compute diagnosis as text: what is in use, then each finding with its evidence and what to do. */
+export function formatDiagnosis(d: ComputeDiagnosis): string[] {
+  const lines = [`compute:         ${d.headline}`];
+  for (const f of d.findings) {
+    lines.push(`  ${f.severity === 'warn' ? '✗' : '·'} ${f.backend}: ${f.summary}`);
+    if (f.detail) lines.push(`      evidence: ${f.detail}`);
+    for (const a of f.actions) lines.push(`      → ${a}`);
+  }
+  const r = d.requirements;
+  lines.push(`  GPU backend needs: ${r.package}@${r.version} (libtensorflow ${r.libtensorflow}), NVIDIA driver ≥ ${r.driver}, CUDA ${r.cuda}, cuDNN ${r.cudnn}; ${r.platforms.join(', ')}`);
+  const m = d.machine;
+  lines.push(
+    `  this machine: ${m.platform}; NVIDIA GPUs: ${m.gpus.length ? m.gpus.join(', ') : 'none found'}${m.nvidiaDriver ? ` (driver ${m.nvidiaDriver})` : ''}; ${r.package}: ${m.tfjsNodeGpu ?? 'not installed'}`,
+  );
+  return lines;
+}
 
 export const infoCommand: Command = {
   path: ['info'],
-  summary: 'Version, compute backend (and why not a better one), lab dir, schema version.',
-  usage: 'dlab info [--json] [--lab-dir DIR]',
+  summary: 'Version, compute backend (and why not a better one, with what to do), lab dir, schema version.',
+  usage: 'dlab info [--json] [--recheck] [--lab-dir DIR]\n  --recheck  load the GPU package in a child process and read TensorFlow’s own log (a few seconds)',
   async run(ctx) {
     const lab = await ctx.openLab();
     try {
       const info = lab.info();
-      if (ctx.json) ctx.out(JSON.stringify(info, null, 2));
+      const compute = await lab.handlers['app/compute']({ recheck: ctx.args.flags['recheck'] === true });
+      if (ctx.json) ctx.out(JSON.stringify({ ...info, compute }, null, 2));
       else {
         ctx.out(`${info.name} ${info.version}`);
         ctx.out(`compute backend: ${info.backend}`);
-        for (const n of info.backendNotes) ctx.out(`  - ${n}`);
+        for (const l of formatDiagnosis(compute)) ctx.out(l);
         ctx.out(`lab dir:         ${info.labDir}`);
         ctx.out(`schema version:  ${info.schemaVersion}`);
         ctx.out(`node ${info.node} on ${info.platform}`);
