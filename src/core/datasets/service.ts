@@ -51,6 +51,8 @@ export class DatasetService {
 
   /** Forget an opened instance (after delete or re-import). */
   evict(id: string): void {
+    // imported caches over the in-memory limit hold a file descriptor
+    (this.cache.get(id) as { close?: () => void } | undefined)?.close?.();
     this.cache.delete(id);
   }
 
