@@ -203,7 +203,8 @@ function legend(b: Builder, names: string[], x: number, y: number, maxX: number,
   let cy = y;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    const w = 14 + textWidth(name, 9) + 12;
+    // room for the wider of Helvetica and the PNG's bitmap font (0.62 em per character)
+    const w = 14 + Math.max(textWidth(name, 9), 0.62 * 9 * [...name].length) + 12;
     if (cx + w > maxX && cx > x) {
       cx = x;
       cy += 13;

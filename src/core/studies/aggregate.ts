@@ -139,8 +139,8 @@ export interface AggregateOptions {
 const groupKey = (m: string, d: string, v: string) => `${m}|${d}|${v}`;
 
 function orderOf(seen: string[], preferred?: string[]): string[] {
-  const out = (preferred ?? []).filter((x) => seen.includes(x));
-  for (const s of seen) if (!out.includes(s)) out.push(s);
+  const out: string[] = [];
+  for (const x of [...(preferred ?? []).filter((p) => seen.includes(p)), ...seen]) if (!out.includes(x)) out.push(x);
   return out;
 }
 
