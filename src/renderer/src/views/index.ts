@@ -5,6 +5,8 @@ import PerturbView from './PerturbView.vue';
 import LaunchView from './LaunchView.vue';
 import RunsView from './RunsView.vue';
 import RunDetailView from './RunDetailView.vue';
+import PreferencesView from './PreferencesView.vue';
+import AboutView from './AboutView.vue';
 
 export interface Screen {
   id: string;
@@ -20,4 +22,7 @@ export const screens: Screen[] = [
   { id: 'launch', label: 'Launch', component: LaunchView },
   { id: 'runs', label: 'Runs', component: RunsView },
   { id: 'run', label: 'Run detail', component: RunDetailView, hidden: true },
+  // app room: keep these two last (the number shortcuts skip them)
+  { id: 'preferences', label: 'Preferences', component: PreferencesView },
+  { id: 'about', label: 'About', component: AboutView },
 ];
