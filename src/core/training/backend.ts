@@ -12,6 +12,7 @@
  * backend, later calls return the same answer (a call that names a different
  * `prefer` switches). `notes` say in words why a better backend is not in use.
  */
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
@@ -99,7 +100,19 @@ async function tryTensorflow(notes: string[], attempt: BackendAttempt): Promise<
 export function wasmDistDir(): string {
   const require = createRequire(import.meta.url);
   const main = require.resolve('@tensorflow/tfjs-backend-wasm');
-  return path.dirname(main) + path.sep;
+  // --- packaged app: the .wasm files are unpacked next to app.asar (electron-builder.yml asarUnpack) ---
+  const asar = `${path.sep}app.asar${path.sep}`;
+  const dir = path.dirname(main) + path.sep;
+  if (dir.includes(asar)) {
+    const unpacked = dir.replace(asar, `${path.sep}app.asar.unpacked${path.sep}`);
+    try {
+      if (fs.existsSync(path.join(unpacked, 'tfjs-backend-wasm.wasm'))) return unpacked;
+    } catch {
+      /* fall back to the archive path */
+    }
+  }
+  // --- end packaged app ---
+  return dir;
 }
 
 async function tryWasm(notes: string[], attempt: BackendAttempt): Promise<boolean> {
