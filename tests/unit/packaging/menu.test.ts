@@ -1,7 +1,7 @@
 /** The application menu template, built and installed through a fake Menu (no Electron binary). */
 import { describe, expect, it } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
-import { buildMenuTemplate, installMenu, navigateScript, type MenuActions } from '../../../src/main/menu.js';
+import { buildMenuTemplate, installMenu, navigateScript, type MenuActions, type MenuLike } from '../../../src/main/menu.js';
 
 const screens = [
   { id: 'datasets', label: 'Datasets' },
@@ -41,7 +41,7 @@ describe('application menu', () => {
     it(`${platform}: File/Edit/View/Window/Help with the usual items and accelerators`, () => {
       const { calls, actions } = recorder();
       const installed: unknown[] = [];
-      const fakeMenu = {
+      const fakeMenu: MenuLike<{ template: MenuItemConstructorOptions[] }> = {
         buildFromTemplate: (t: MenuItemConstructorOptions[]) => ({ template: t }),
         setApplicationMenu: (m: unknown) => installed.push(m),
       };
