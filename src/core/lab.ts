@@ -23,7 +23,7 @@ import { defaultWorkerEntry } from './training/worker-entry.js';
 import { RunViews } from './training/views.js';
 import { runHandlers } from './training/handlers.js';
 import { appHandlers } from './prefs.js';
-import { perturbHandlers } from './perturbations/handlers.js';
+import { closePerturbService, perturbHandlers } from './perturbations/handlers.js';
 import { Rng } from './util/rng.js';
 
 export interface LabOptions {
@@ -161,6 +161,7 @@ export class Lab {
     this.closed = true;
     await this.supervisor.close();
     await this.jobs.close();
+    closePerturbService(this);
     this.imports.close();
     this.runViews.dispose();
     this.db.close();
