@@ -69,7 +69,16 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     out: io.out,
     err: io.err,
     // Loaded lazily: usage errors and pure commands never start the compute backend.
-    openLab: async (): Promise<Lab> => (await import('../core/lab.js')).Lab.open({ labDir: resolveLabDir(flagString(args, 'lab-dir')), adoptQueuedRuns: false }),
+    openLab: async (): Promise<Lab> => {
+      const explicit = flagString(args, 'lab-dir');
+      const prefs = await import('../core/prefs.js');
+      // --lab-dir, else DLAB_HOME, else the folder chosen in Preferences, else the app's default
+      const labDir = explicit || process.env.DLAB_HOME ? resolveLabDir(explicit) : (prefs.nextLabDirFrom(prefs.locationFile()) ?? resolveLabDir());
+      // the preferred backend (DLAB_BACKEND wins) applies to the CLI and its training workers too
+      const preferred = prefs.backendFromPrefs(prefs.readPrefs(labDir));
+      if (preferred) process.env.DLAB_BACKEND = preferred;
+      return (await import('../core/lab.js')).Lab.open({ labDir, adoptQueuedRuns: false });
+    },
   };
   try {
     return await command.run(ctx);
