@@ -141,6 +141,18 @@ describe('training screens in Chromium against dlab serve', () => {
 
     // the run stored 200 codes: the latent scatter is drawn
     await page.locator('[data-testid="latent-scatter"] canvas').waitFor({ timeout: 30_000 });
+
+    // 200 stored codes: 134 train / 66 test (2/3 : 1/3); metrics chosen on Launch were computed when the run finished: scores with provenance, MI and DCI matrices
+    const scores = page.locator('[data-testid="scores"]');
+    await scores.locator('[data-metric="mig"]').waitFor({ timeout: 30_000 });
+    for (const m of ['mig', 'dci', 'sap', 'modularity', 'explicitness', 'active_units', 'gaussian_tc', 'decoder_geometry']) {
+      await expect.poll(() => scores.locator(`[data-metric="${m}"]`).count(), { timeout: 20_000 }).toBe(1);
+    }
+    const migValue = Number(await scores.locator('[data-metric="mig"] td.num').innerText());
+    expect(migValue).toBeGreaterThanOrEqual(0);
+    expect(migValue).toBeLessThanOrEqual(1);
+    expect(await scores.locator('[data-metric="mig"]').getAttribute('title')).toMatch(/samples: \{"train":134\}[\s\S]*seed: 0; codes: posterior means/);
+    expect(await page.locator('[data-testid="evaluation"] .heatmap').count()).toBe(2);
     const file = await fullShot(page, 'run-detail');
     expect(fs.statSync(file).size).toBeGreaterThan(20_000);
 
