@@ -25,6 +25,7 @@ import { runHandlers } from './training/handlers.js';
 import { appHandlers } from './prefs.js';
 import { closePerturbService, perturbHandlers } from './perturbations/handlers.js';
 import { Rng } from './util/rng.js';
+import { exportHandlers } from './export/handlers.js'; // compare/export room
 
 export interface LabOptions {
   labDir: string;
@@ -80,6 +81,7 @@ export class Lab {
       ...perturbHandlers(this),
       ...this.imports.handlers(),
       ...appHandlers(this),
+      ...exportHandlers(this), // compare/export room
     };
   }
 

@@ -12,6 +12,7 @@ import { jobRequests } from './requests/jobs.js';
 import { importRequests } from './requests/imports.js';
 import { perturbRequests } from './requests/perturb.js';
 import { appRequests } from './requests/app.js';
+import { exportRequests } from './requests/exporting.js'; // compare/export room
 import { JobInfo } from './jobs.js';
 export type { SampleResult } from './requests/datasets.js';
 
@@ -26,6 +27,7 @@ export const requests = {
   ...perturbRequests,
   ...importRequests,
   ...appRequests,
+  ...exportRequests, // compare/export room
 } as const;
 
 export const events = {

@@ -217,6 +217,34 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
     invalid: [{}, { screens: [] }, { screens: [{ id: 'Datasets', label: 'x' }] }, { screens: [{ id: 'a', label: '' }] }, { screens: Array.from({ length: 21 }, (_, i) => ({ id: `s${i}`, label: 'x' })) }],
   },
   // end app
+  // compare/export room
+  'export/chart': {
+    valid: [
+      { chart: { kind: 'bar', title: 'MIG', xLabel: 'method', yLabel: 'MIG', categories: ['β-VAE'], series: [{ name: 'original', values: [0.2], errors: [[0.1, 0.3]] }] }, format: 'png', dpi: 150 },
+      { chart: { kind: 'box', title: 't', xLabel: 'x', yLabel: 'y', groups: [{ label: 'a', values: [1, 2, 3] }] }, format: 'svg' },
+      { chart: { kind: 'scatter', title: 't', xLabel: 'β', yLabel: 'MIG', series: [{ name: 's', points: [[1, 0.2]], labels: ['run-1'] }] }, format: 'csv' },
+    ],
+    invalid: [
+      { chart: { kind: 'bar', title: 't', xLabel: 'x', yLabel: 'y', categories: ['a', 'b'], series: [{ name: 's', values: [1] }] }, format: 'svg' },
+      { chart: { kind: 'pie', title: 't', xLabel: 'x', yLabel: 'y', series: [] }, format: 'svg' },
+      { chart: { kind: 'box', title: 't', xLabel: 'x', yLabel: 'y', groups: [{ label: 'a', values: [1] }] }, format: 'gif' },
+      { chart: { kind: 'box', title: 't', xLabel: 'x', yLabel: 'y', groups: [{ label: 'a', values: [1] }] }, format: 'png', dpi: 5000 },
+      { chart: { kind: 'line', title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: Array.from({ length: 20_001 }, (_, i) => [i, i]) }] }, format: 'json' },
+      { chart: { kind: 'scatter', title: 'x'.repeat(201), xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [] }] }, format: 'svg' },
+      { format: 'svg' },
+    ],
+  },
+  'export/table': {
+    valid: [{ title: 'Table 1', columns: ['method', 'MIG'], rows: [['β-VAE', 0.21], ['AE', null]], format: 'tex' }],
+    invalid: [
+      { title: 't', columns: ['a', 'b'], rows: [['x']], format: 'csv' },
+      { title: 't', columns: ['a'], rows: [[{}]], format: 'csv' },
+      { title: 't', columns: [], rows: [], format: 'csv' },
+      { title: 't', columns: ['a'], rows: [], format: 'xlsx' },
+    ],
+  },
+  'exports/file': { valid: [{ path: 'study-1/table1.tex' }], invalid: [{}, { path: '' }, { path: 'x'.repeat(1025) }, { path: 3 }] },
+  // end compare/export
 };
 
 describe('contract schemas', () => {
