@@ -90,7 +90,9 @@ export function exportHandlers(lab: Lab): HandlersFor<typeof exportRequests> {
     },
     'export/table': ({ title, columns, rows, format, name }) => {
       const table = { columns, rows: rows as Cell[][], caption: title, label: `tab:${fileStem(name ?? title, 'table')}` };
-      const text = format === 'csv' ? toCsv(table) : toLatex(table, { digits: 3 });
+      // LaTeX: integers (counts) as they are, other numbers to three decimals; CSV keeps full precision
+      const tex = () => toLatex({ ...table, rows: table.rows.map((r) => r.map((c) => (typeof c === 'number' && !Number.isInteger(c) ? c.toFixed(3) : c))) });
+      const text = format === 'csv' ? toCsv(table) : tex();
       return { fileName: `${fileStem(name ?? title, 'table')}.${format}`, mime: MIME[format]!, dataBase64: Buffer.from(text, 'utf8').toString('base64') };
     },
     'exports/file': ({ path: rel }) => {

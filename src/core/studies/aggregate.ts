@@ -15,7 +15,9 @@
  * trainings, so seeds are not paired).
  *
  * VERDICTS (per method and dataset, at the 95 % level):
- * - `insufficient_data`: fewer than 2 values in either group.
+ * - `insufficient_data`: fewer than MIN_RUNS_FOR_VERDICT (3) values in either
+ *   group (with 2 values a bootstrap interval is little more than their
+ *   range; the CI is still reported).
  * - original − manipulated, paper claims a drop (β-VAE, FactorVAE,
  *   β-TCVAE, SlowVAE): `reproduced` when the CI lies above 0; 
  *   `not_reproduced` when it lies below 0 (a significant rise);
@@ -96,10 +98,15 @@ export function bootstrapDiffCi(a: readonly number[], b: readonly number[], opts
 
 export type Expected = 'drop' | 'no_drop' | 'none';
 
+/** Runs per group a verdict needs. */
+export const MIN_RUNS_FOR_VERDICT = 3;
+
 /** The verdict rule (see the file's header). */
 export function verdict(expected: Expected, nA: number, nB: number, ci: [number, number] | null): { verdict: Verdict; reason: string } {
   if (expected === 'none') return { verdict: 'no_claim', reason: 'the paper makes no claim about this contrast' };
-  if (nA < 2 || nB < 2 || !ci) return { verdict: 'insufficient_data', reason: `needs at least 2 runs per group (have ${nA} and ${nB})` };
+  if (nA < MIN_RUNS_FOR_VERDICT || nB < MIN_RUNS_FOR_VERDICT || !ci) {
+    return { verdict: 'insufficient_data', reason: `a verdict needs at least ${MIN_RUNS_FOR_VERDICT} runs per group (have ${nA} and ${nB})` };
+  }
   const [lo, hi] = ci;
   const fmt = (x: number) => x.toFixed(3);
   if (expected === 'drop') {

@@ -60,6 +60,7 @@ describe('verdicts', () => {
     expect(verdict('drop', 3, 3, [-0.1, 0.2]).verdict).toBe('inconclusive');
     expect(verdict('drop', 3, 3, [0, 0.2]).verdict).toBe('inconclusive'); // a CI touching 0 does not exclude it
     expect(verdict('drop', 1, 3, null).verdict).toBe('insufficient_data');
+    expect(verdict('drop', 2, 3, [0.1, 0.3]).verdict).toBe('insufficient_data'); // a CI from 2 runs is not evidence
     expect(verdict('no_drop', 3, 3, [0.05, 0.2]).verdict).toBe('not_reproduced');
     expect(verdict('no_drop', 3, 3, [-0.05, 0.2]).verdict).toBe('reproduced');
     expect(verdict('no_drop', 3, 3, [-0.3, -0.1]).verdict).toBe('reproduced');
