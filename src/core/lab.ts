@@ -26,6 +26,7 @@ import { appHandlers } from './prefs.js';
 import { closePerturbService, perturbHandlers } from './perturbations/handlers.js';
 import { Rng } from './util/rng.js';
 import { exportHandlers } from './export/handlers.js'; // compare/export room
+import { studyHandlers } from './studies/handlers.js'; // studies room
 
 export interface LabOptions {
   labDir: string;
@@ -81,6 +82,7 @@ export class Lab {
       ...perturbHandlers(this),
       ...this.imports.handlers(),
       ...appHandlers(this),
+      ...studyHandlers(this), // studies room
       ...exportHandlers(this), // compare/export room
     };
   }

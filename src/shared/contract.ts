@@ -13,6 +13,7 @@ import { importRequests } from './requests/imports.js';
 import { perturbRequests } from './requests/perturb.js';
 import { appRequests } from './requests/app.js';
 import { exportRequests } from './requests/exporting.js'; // compare/export room
+import { studyRequests } from './requests/studies.js'; // studies room
 import { JobInfo } from './jobs.js';
 export type { SampleResult } from './requests/datasets.js';
 
@@ -27,6 +28,7 @@ export const requests = {
   ...perturbRequests,
   ...importRequests,
   ...appRequests,
+  ...studyRequests, // studies room
   ...exportRequests, // compare/export room
 } as const;
 

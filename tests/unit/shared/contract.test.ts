@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabError, parseInput, requestNames, requests, type RequestName } from '../../../src/shared/contract.js';
 import { dispatch, type Handlers } from '../../../src/shared/dispatch.js';
+import { studyContractCases } from '../studies/contract-cases.js'; // studies room
 
 const runConfig = {
   model: 'beta_vae',
@@ -217,6 +218,7 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
     invalid: [{}, { screens: [] }, { screens: [{ id: 'Datasets', label: 'x' }] }, { screens: [{ id: 'a', label: '' }] }, { screens: Array.from({ length: 21 }, (_, i) => ({ id: `s${i}`, label: 'x' })) }],
   },
   // end app
+  ...studyContractCases, // studies room
   // compare/export room
   'export/chart': {
     valid: [

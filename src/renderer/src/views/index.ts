@@ -7,6 +7,7 @@ import RunsView from './RunsView.vue';
 import RunDetailView from './RunDetailView.vue';
 import PreferencesView from './PreferencesView.vue';
 import AboutView from './AboutView.vue';
+import CompareView from './CompareView.vue';
 
 export interface Screen {
   id: string;
@@ -22,6 +23,7 @@ export const screens: Screen[] = [
   { id: 'launch', label: 'Launch', component: LaunchView },
   { id: 'runs', label: 'Runs', component: RunsView },
   { id: 'run', label: 'Run detail', component: RunDetailView, hidden: true },
+  { id: 'compare', label: 'Compare', component: CompareView },
   // app room: keep these two last (the number shortcuts skip them)
   { id: 'preferences', label: 'Preferences', component: PreferencesView },
   { id: 'about', label: 'About', component: AboutView },

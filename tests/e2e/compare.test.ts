@@ -1,0 +1,187 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Download, Page } from 'playwright-core';
+import { startServe } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { launch, shot, watchErrors } from './browser.js';
+
+const tmp = tmpDir();
+const serve = startServe(path.join(tmp.dir, 'lab'));
+let browser: Browser;
+let url: string;
+let origin: string;
+let token: string;
+
+/**
+ * A tiny finished study: β-VAE on dSprites as original, a blurred variant in
+ * the "manipulated" role (the learned manipulation takes too long for an
+ * E2E test) and uniform noise, two seeds: six conv runs of 20 steps.
+ */
+const spec = {
+  name: 'compare e2e',
+  methods: [{ id: 'beta_vae', model: 'beta_vae', params: { beta: 4 } }],
+  datasets: [
+    {
+      base: 'dsprites',
+      latent: 3,
+      variants: [
+        { role: 'original' },
+        { role: 'manipulated', kind: 'blur', params: { sigma_max: 1.5 }, seed: 0 },
+        { role: 'noise', kind: 'uniform-noise', params: { epsilon: 0.1 }, seed: 0 },
+      ],
+    },
+  ],
+  seeds: [0, 1],
+  training: { arch: 'conv', latent: 3, steps: 20, batch: 8, lr: 1e-3, progressEvery: 10, checkpointEvery: 20, codesSamples: 150 },
+  evaluation: { metrics: ['mig'] },
+};
+
+async function api<T>(name: string, input: unknown): Promise<T> {
+  const res = await fetch(`${origin}/api/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  });
+  const reply = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
+  if (!reply.ok) throw new Error(`${name}: ${reply.error?.message}`);
+  return reply.result as T;
+}
+
+async function fullShot(page: Page, name: string): Promise<string> {
+  const size = page.viewportSize()!;
+  const height = await page.locator('.main').evaluate((m) => {
+    m.scrollTop = 0;
+    return m.scrollHeight;
+  });
+  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.max(size.height, height + 40)) });
+  await page.waitForTimeout(300);
+  const file = await shot(page, name);
+  await page.setViewportSize(size);
+  return file;
+}
+
+async function bytesOf(d: Download): Promise<Buffer> {
+  const p = await d.path();
+  return fs.readFileSync(p);
+}
+
+beforeAll(async () => {
+  ({ url, origin } = await serve.ready);
+  token = new URL(url).searchParams.get('token') ?? '';
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve.stop();
+  tmp.cleanup();
+});
+
+describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
+  it('groups a tiny study’s runs by variant, charts and exports them, and shows Table 1 with its exports', async () => {
+    const { study } = await api<{ study: { id: string } }>('studies/create', { spec });
+    // wait until the six runs are trained and scored
+    await expect
+      .poll(async () => (await api<{ counts: { evaluated: number; failed: number } }>('studies/get', { id: study.id })).counts, { timeout: 170_000, interval: 1000 })
+      .toMatchObject({ evaluated: 6, failed: 0 });
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    const errors = watchErrors(page);
+
+    // ---- Runs tab: grouped by (method, dataset variant) with mean ± sd and N
+    await page.goto(`${url}#/compare`);
+    await page.locator('[data-screen="compare"] [data-testid="compare-table"]').waitFor();
+    await expect.poll(() => page.locator('[data-testid="compare-table"] tbody[data-group]').count(), { timeout: 30_000 }).toBe(3);
+    const groupKeys = await page.locator('[data-testid="compare-table"] tbody[data-group]').evaluateAll((els) => els.map((e) => e.getAttribute('data-group')));
+    // the blurred dataset is a derived dataset of another kind: "other"; the noise one is "noise"
+    expect(groupKeys).toEqual(['beta_vae|dsprites|original', 'beta_vae|dsprites|noise', 'beta_vae|dsprites|other']);
+    expect(await page.locator('[data-input="metric"]').inputValue()).toBe('mig');
+    for (const key of groupKeys) {
+      const g = page.locator(`tbody[data-group="${key}"]`);
+      expect(await g.locator('[data-testid="group-n"]').innerText()).toBe('2');
+      // mean ± sd of the two seeds, both shown with three decimals
+      expect(await g.locator('[data-testid="group-mean"]').innerText()).toMatch(/^\d\.\d{3} ± \d\.\d{3}$/);
+      // the group's mean is the mean of its members' shown values (to rounding)
+      const members = (await g.locator('[data-testid="run-score"]').allInnerTexts()).map(Number);
+      const mean = Number((await g.locator('[data-testid="group-mean"]').innerText()).split(' ± ')[0]);
+      expect(members).toHaveLength(2);
+      expect(Math.abs(mean - (members[0]! + members[1]!) / 2)).toBeLessThanOrEqual(0.0011);
+    }
+    // all runs share β = 4: no hyperparameter differs; without the toggle the β column is shown
+    expect(await page.locator('[data-param-col]').count()).toBe(0);
+    await page.locator('[data-input="only-differing"]').uncheck();
+    await expect.poll(() => page.locator('[data-param-col="beta"]').count()).toBe(1);
+
+    // the bar chart: one bar per variant for the method (3 values)
+    const bars = page.locator('canvas[data-chart="variants"]');
+    await bars.waitFor();
+    expect(await bars.getAttribute('data-kind')).toBe('bar');
+    expect(await bars.getAttribute('data-points')).toBe('3');
+    // and the scatter of β against MIG: six runs
+    expect(await page.locator('canvas[data-chart="scatter"]').getAttribute('data-points')).toBe('6');
+    await fullShot(page, 'compare-runs');
+
+    // export the bar chart as PNG at 96 dpi, through the engine
+    const chartPanel = page.locator('.compare-chart-panel').filter({ has: bars });
+    await chartPanel.locator('[data-input="dpi"]').fill('96');
+    const [png] = await Promise.all([page.waitForEvent('download'), chartPanel.locator('[data-export="png"]').click()]);
+    expect(png.suggestedFilename()).toMatch(/\.png$/);
+    const pngBytes = await bytesOf(png);
+    expect([...pngBytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // a 480×320 pt chart at 96 dpi: 640×427 px (IHDR width and height)
+    expect(pngBytes.readUInt32BE(16)).toBe(640);
+    fs.mkdirSync(path.join('test-results', 'screenshots'), { recursive: true });
+    fs.writeFileSync(path.join('test-results', 'screenshots', 'compare-export.png'), pngBytes);
+
+    // the box plot of the same groups
+    await page.locator('[data-chart-kind="box"]').click();
+    await expect.poll(() => bars.getAttribute('data-kind')).toBe('box');
+    expect(await bars.getAttribute('data-points')).toBe('6');
+    const [svg] = await Promise.all([page.waitForEvent('download'), chartPanel.locator('[data-export="svg"]').click()]);
+    expect((await bytesOf(svg)).toString('utf8')).toMatch(/<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+
+    // the grouped table as LaTeX
+    const [tex0] = await Promise.all([page.waitForEvent('download'), page.locator('[data-export="table-tex"]').first().click()]);
+    const tex0Text = (await bytesOf(tex0)).toString('utf8');
+    expect(tex0Text).toContain('\\toprule');
+    expect(tex0Text).toMatch(/beta\\_vae & dsprites & original & 2 &/);
+
+    // ---- Table 1 tab
+    await page.locator('[data-tab="table1"]').click();
+    await page.locator('[data-testid="table1-table"]').waitFor();
+    const row = page.locator('[data-testid="table1-table"] tr[data-method="beta_vae"][data-dataset="dsprites"]');
+    await row.waitFor();
+    for (const v of ['original', 'manipulated', 'noise']) expect(await row.locator(`[data-variant="${v}"]`).innerText()).toMatch(/^\d\.\d{3} ± \d\.\d{3} \(2\)$/);
+    expect(await row.locator('[data-contrast="manipulated"]').innerText()).toMatch(/^[+−]\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]$/);
+    // a verdict per contrast the study judges (original − manipulated, original − noise, …), each a known verdict
+    expect(await row.locator('[data-verdict]').count()).toBeGreaterThanOrEqual(2);
+    for (const v of await row.locator('[data-verdict]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')))) {
+      expect(['reproduced', 'not_reproduced', 'inconclusive', 'insufficient_data', 'no_claim']).toContain(v);
+    }
+    // the paper's numbers side by side, marked as transcribed
+    expect(await page.locator('[data-testid="published-note"]').innerText()).toContain('transcribed — verify before citing');
+    // β-VAE on dSprites, original: the paper's 0.23 (0.08) as transcribed in resources (PAPER.md)
+    expect(await row.locator('[data-published="original"]').innerText()).toBe('0.230 ± 0.080');
+    expect(await row.locator('[data-published="manipulated"]').innerText()).toBe('0.070 ± 0.090');
+    expect(await row.locator('[data-published="noise"]').innerText()).toBe('0.140 ± 0.070');
+    await fullShot(page, 'compare-table1');
+
+    const [tex] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="table1"] [data-export="table-tex"]').click()]);
+    expect(tex.suggestedFilename()).toMatch(/\.tex$/);
+    const texText = (await bytesOf(tex)).toString('utf8');
+    expect(texText).toContain('\\toprule');
+    expect(texText).toContain('\\bottomrule');
+    expect(texText).toMatch(/beta\\_vae & dsprites &/);
+
+    // the study's full export: a job, then its files listed and downloadable
+    await page.locator('[data-action="write-export"]').click();
+    await expect.poll(() => page.locator('[data-testid="export-job"]').getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    await page.locator('[data-testid="export-files"] [data-file="table1.tex"]').waitFor();
+    const [file] = await Promise.all([page.waitForEvent('download'), page.locator('[data-file="table1.tex"]').click()]);
+    expect((await bytesOf(file)).toString('utf8')).toContain('\\toprule');
+    await fullShot(page, 'compare-table1-export');
+
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 290_000);
+});
