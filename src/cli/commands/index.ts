@@ -4,6 +4,9 @@ import { benchDataCommand } from './bench-data.js';
 import { benchMetricsCommand } from './bench-metrics.js';
 import { benchTrainCommand } from './bench-train.js';
 import { evalCommand } from './eval.js';
+import { exportCommands } from './export.js';
+import { reproduceCommand } from './reproduce.js';
+import { studyCommands } from './study.js';
 import { datasetSampleCommand, datasetShowCommand, datasetsCommand } from './datasets.js';
 import { datasetImportCommand } from './dataset-import.js';
 import { evaluateCommand } from './evaluate.js';
@@ -13,4 +16,4 @@ import { perturbCommand } from './perturb.js';
 import { analyzeCommand } from './analyze.js';
 import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand, ...studyCommands, ...exportCommands, reproduceCommand];
