@@ -20,7 +20,7 @@ export const reproduceCommand: Command = {
   path: ['reproduce'],
   summary: 'Run a paper preset (zietlow2021: Table 1) headless, print ours vs published with verdicts, write the HTML report. Re-running resumes.',
   usage:
-    'dlab reproduce <preset> [--scale quick|full] [--datasets dsprites,shapes3d] [--methods ae,beta_vae,…] [--seeds N] [--concurrency N] [--out DIR] [--dpi N] [--new=true] [--json]',
+    'dlab reproduce <preset> [--scale quick|full] [--datasets dsprites,shapes3d] [--methods ae,beta_vae,…] [--seeds N] [--concurrency N] [--out DIR] [--dpi N] [--new] [--json]',
   async run(ctx) {
     const presetId = ctx.args.positionals[0];
     if (!presetId) throw new UsageError('a preset is required (e.g. zietlow2021)');

@@ -118,7 +118,7 @@ export const studyShowCommand: Command = {
 export const studyResumeCommand: Command = {
   path: ['study', 'resume'],
   summary: 'Run what a study still lacks (missing, interrupted, unscored runs) in the foreground; finished runs are never repeated. Ctrl+C pauses.',
-  usage: 'dlab study resume <id> [--concurrency N] [--retry-failed=true] [--json]',
+  usage: 'dlab study resume <id> [--concurrency N] [--retry-failed] [--json]',
   async run(ctx) {
     const id = studyId(ctx);
     const concurrency = flagNumber(ctx.args, 'concurrency', { integer: true, min: 1 });
