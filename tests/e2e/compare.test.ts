@@ -137,6 +137,8 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     await page.locator('[data-chart-kind="box"]').click();
     await expect.poll(() => bars.getAttribute('data-kind')).toBe('box');
     expect(await bars.getAttribute('data-points')).toBe('6');
+    await bars.scrollIntoViewIfNeeded();
+    await shot(page, 'compare-box');
     const [svg] = await Promise.all([page.waitForEvent('download'), chartPanel.locator('[data-export="svg"]').click()]);
     expect((await bytesOf(svg)).toString('utf8')).toMatch(/<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
 
