@@ -107,6 +107,52 @@ describe('first run (browser mode)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('following the guide on, a quick run finishes and Compare charts its score', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${url}#/launch`);
+    await screenShown(page, 'launch');
+    const guide = page.locator('[data-testid="guide"]');
+    await guide.waitFor();
+    expect(await guide.locator('li.current').getAttribute('data-guide-step')).toBe('launch');
+    // β-VAE on dSprites is preselected; the guide suggests 2,000 steps — the test trains 30 to stay short
+    await page.locator('[data-input="beta"]').waitFor();
+    for (const [k, v] of Object.entries({ latent: '4', steps: '30', batch: '8', lr: '0.001', progressEvery: '5', checkpointEvery: '30', codesSamples: '300' })) {
+      await page.locator(`[data-input="${k}"]`).fill(v);
+    }
+    // MIG is among the metrics computed when the run finishes (the default choice)
+    expect(await page.locator('[data-testid="evaluate-metrics"] [data-metric="mig"]').isChecked()).toBe(true);
+    await expect.poll(() => page.locator('[data-action="launch"]').isDisabled()).toBe(false);
+    await page.locator('[data-action="launch"]').click();
+
+    // watch it: Run detail until it has finished (and been scored)
+    await page.waitForURL(/#\/run\?id=/);
+    const runId = new URL(page.url()).hash.split('id=')[1]!;
+    await expect
+      .poll(() => page.locator('[data-testid="run-status"]').getAttribute('data-status'), { timeout: 180_000, interval: 500 })
+      .toBe('finished');
+    await page.locator('[data-testid="scores"] [data-metric="mig"]').waitFor({ timeout: 30_000 });
+    // the guide ticks a step off when the user moves on: Launch is done, "watch it train" is current
+    await expect.poll(() => guideStep(page, 'launch').getAttribute('data-done')).toBe('1');
+    expect(await guide.locator('li.current').getAttribute('data-guide-step')).toBe('watch');
+
+    // the guide's last step: Compare shows the run in its group with its MIG, and a chart of it
+    expect(await guide.locator('[data-action="guide-go"]').innerText()).toBe('Next: Compare →');
+    await guide.locator('[data-action="guide-go"]').click();
+    await screenShown(page, 'compare');
+    const row = page.locator(`[data-run="${runId}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    const score = Number(await row.locator('[data-testid="run-score"]').innerText());
+    expect(score).toBeGreaterThanOrEqual(0);
+    expect(score).toBeLessThanOrEqual(1);
+    expect(await page.locator('[data-testid="group-n"]').first().innerText()).toBe('1');
+    await expect.poll(() => page.locator('canvas[data-chart="variants"]').getAttribute('data-points'), { timeout: 20_000 }).toBe('1');
+    await expect.poll(() => guideStep(page, 'watch').getAttribute('data-done')).toBe('1');
+    expect(await guide.locator('li.current').getAttribute('data-guide-step')).toBe('compare');
+    await shot(page, 'first-run-6-compare');
+    expect(errors).toEqual([]);
+  });
+
   it('number shortcuts move between screens; the light theme applies at once and is remembered', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors = watchErrors(page);
