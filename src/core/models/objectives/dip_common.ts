@@ -1,6 +1,9 @@
 /** DIP-VAE regulariser pieces (Kumar et al. 2018; disentanglement_lib conventions). */
 import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
 import type { Tf } from '../../training/backend.js';
+import { numberParam, vaeBase } from './common.js';
+import type { ForwardOutputs, ObjectiveDef } from './types.js';
+import { num } from './types.js';
 
 /** Cov[μ] over the batch: E[μμᵀ] − E[μ]E[μ]ᵀ (divides by B). */
 export function covariance(tf: Tf, mean: Tensor2D): Tensor2D {
@@ -17,4 +20,49 @@ export function dipRegularizer(tf: Tf, cov: Tensor2D, lambdaOd: number, lambdaD:
   const diag = tf.sum(tf.mul(cov, eye), 1);
   const off = tf.mul(cov, tf.sub(1, eye));
   return tf.add(tf.mul(lambdaOd, tf.sum(tf.square(off))), tf.mul(lambdaD, tf.sum(tf.square(tf.sub(diag, 1))))) as Scalar;
+}
+
+/**
+ * A DIP-VAE objective: reconstruction + KL + the DIP regulariser on the
+ * covariance that `covarianceOf` picks (type I: Cov[μ]; type II: Cov[μ] + E[diag σ²]).
+ */
+export function makeDipVae(opts: {
+  id: string;
+  name: string;
+  description: string;
+  /** Default of λ_d / λ_od. */
+  lambdaDFactor: number;
+  covarianceOf(tf: Tf, out: ForwardOutputs): Tensor2D;
+}): ObjectiveDef {
+  return {
+    id: opts.id,
+    name: opts.name,
+    description: opts.description,
+    params: [
+      numberParam('lambda_od', 'λ_od', 'Weight of the squared off-diagonal covariances.', {
+        default: 10,
+        min: 0,
+        max: 1000,
+        log: true,
+        grid: [1, 2, 5, 10, 20, 50],
+      }),
+      numberParam('lambda_d_factor', 'λ_d / λ_od', 'Weight of the diagonal term relative to λ_od.', { default: opts.lambdaDFactor, min: 0, max: 1000 }),
+    ],
+    variational: true,
+    pairs: false,
+    decoder: true,
+    create({ tf }) {
+      return {
+        extraParams: [],
+        loss(out, ctx) {
+          const { reconstruction, kl, klPerDim } = vaeBase(tf, out);
+          const lambdaOd = num(ctx.params, 'lambda_od');
+          const dip = dipRegularizer(tf, opts.covarianceOf(tf, out), lambdaOd, lambdaOd * num(ctx.params, 'lambda_d_factor'));
+          const loss = tf.add(tf.add(reconstruction, kl), dip) as Scalar;
+          const elbo = tf.add(reconstruction, kl) as Scalar;
+          return { loss, terms: { loss, reconstruction, kl, elbo, dip }, klPerDim };
+        },
+      };
+    },
+  };
 }
