@@ -12,7 +12,7 @@ import { fitGbt, gbtPredict, presort } from './gbt.js';
 import { numTestSpec, numTrainSpec } from './mig.js';
 import { entropyOf, intColumn } from './stats.js';
 import type { MetricEntry } from './types.js';
-import { num } from './types.js';
+import { num, trainTestRows } from './types.js';
 
 const TINY = 1e-11;
 
@@ -126,13 +126,10 @@ export const dci: MetricEntry = {
   settings: [numTrainSpec(), numTestSpec(), ...gbtSettings],
   uses: ['train', 'test'],
   async compute(ctx, s) {
-    const K = ctx.factorSizes.length;
-    const D = ctx.numCodes;
-    const nTr = Math.min(num(s, 'num_train'), ctx.train.n);
-    const nTe = Math.min(num(s, 'num_test'), ctx.test.n);
+    const { K, D, train, test } = trainTestRows(ctx, s);
     const r = computeDci(
-      { codes: ctx.train.codes.subarray(0, nTr * D), factors: ctx.train.factors.subarray(0, nTr * K), n: nTr },
-      { codes: ctx.test.codes.subarray(0, nTe * D), factors: ctx.test.factors.subarray(0, nTe * K), n: nTe },
+      train,
+      test,
       D, K, ctx.rng,
       { nEstimators: num(s, 'n_estimators'), maxDepth: num(s, 'max_depth'), learningRate: num(s, 'learning_rate') },
     );
@@ -144,7 +141,7 @@ export const dci: MetricEntry = {
         informativeness_test: r.informativenessTest,
       },
       primary: 'disentanglement',
-      samples: { train: nTr, test: nTe },
+      samples: { train: train.n, test: test.n },
       details: { importance: Array.from(r.importance), importance_shape: [D, K], accuracy_train: r.perFactorTrain, accuracy_test: r.perFactorTest },
       notes: [],
     };

@@ -11,7 +11,7 @@ import { fitLogistic, logisticProba } from './linear.js';
 import { numTestSpec, numTrainSpec } from './mig.js';
 import { columnMeans, columnVariances, intColumn, rocAuc } from './stats.js';
 import type { MetricEntry } from './types.js';
-import { num } from './types.js';
+import { num, trainTestRows } from './types.js';
 
 export const inverseRegSpec = (def: number, what: string): ParamSpec => ({
   key: 'c',
@@ -89,13 +89,10 @@ export const explicitness: MetricEntry = {
   settings: [numTrainSpec(), numTestSpec(), inverseRegSpec(1, 'logistic regression')],
   uses: ['train', 'test'],
   async compute(ctx, s) {
-    const K = ctx.factorSizes.length;
-    const D = ctx.numCodes;
-    const nTr = Math.min(num(s, 'num_train'), ctx.train.n);
-    const nTe = Math.min(num(s, 'num_test'), ctx.test.n);
+    const { K, D, train, test } = trainTestRows(ctx, s);
     const r = computeExplicitness(
-      { codes: ctx.train.codes.subarray(0, nTr * D), factors: ctx.train.factors.subarray(0, nTr * K), n: nTr },
-      { codes: ctx.test.codes.subarray(0, nTe * D), factors: ctx.test.factors.subarray(0, nTe * K), n: nTe },
+      train,
+      test,
       D, K, num(s, 'c'),
     );
     const notes: string[] = [];
@@ -103,7 +100,7 @@ export const explicitness: MetricEntry = {
     return {
       scores: { explicitness_train: r.train, explicitness_test: r.test },
       primary: 'explicitness_test',
-      samples: { train: nTr, test: nTe },
+      samples: { train: train.n, test: test.n },
       details: { per_factor_train: r.perFactorTrain, per_factor_test: r.perFactorTest },
       notes,
     };

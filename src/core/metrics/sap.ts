@@ -10,7 +10,7 @@ import { inverseRegSpec } from './explicitness.js';
 import { numTestSpec, numTrainSpec } from './mig.js';
 import { column, intColumn } from './stats.js';
 import type { MetricEntry } from './types.js';
-import { num } from './types.js';
+import { num, trainTestRows } from './types.js';
 
 /** Mean over columns of (largest − second largest) of a rows×cols matrix. */
 export function avgTopTwoGap(m: ArrayLike<number>, rows: number, cols: number): number {
@@ -59,19 +59,16 @@ export const sap: MetricEntry = {
   settings: [numTrainSpec(), numTestSpec(), inverseRegSpec(0.01, 'linear SVM (disentanglement_lib: 0.01)')],
   uses: ['train', 'test'],
   async compute(ctx, s) {
-    const K = ctx.factorSizes.length;
-    const D = ctx.numCodes;
-    const nTr = Math.min(num(s, 'num_train'), ctx.train.n);
-    const nTe = Math.min(num(s, 'num_test'), ctx.test.n);
+    const { K, D, train, test } = trainTestRows(ctx, s);
     const m = sapScoreMatrix(
-      { codes: ctx.train.codes.subarray(0, nTr * D), factors: ctx.train.factors.subarray(0, nTr * K), n: nTr },
-      { codes: ctx.test.codes.subarray(0, nTe * D), factors: ctx.test.factors.subarray(0, nTe * K), n: nTe },
+      train,
+      test,
       D, K, num(s, 'c'),
     );
     return {
       scores: { sap: avgTopTwoGap(m, D, K) },
       primary: 'sap',
-      samples: { train: nTr, test: nTe },
+      samples: { train: train.n, test: test.n },
       details: { score_matrix: Array.from(m), score_matrix_shape: [D, K] },
       notes: D < 2 ? ['one code only: the second-best accuracy is taken as 0'] : [],
     };

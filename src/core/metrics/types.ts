@@ -86,3 +86,17 @@ export function num(settings: ParamValues, key: string): number {
   if (typeof v !== 'number') throw new Error(`setting '${key}' must be a number`);
   return v;
 }
+
+/** The first num_train / num_test rows of the two pools, as a metric's settings ask (with K factors, D codes). */
+export function trainTestRows(ctx: MetricContext, settings: ParamValues) {
+  const K = ctx.factorSizes.length;
+  const D = ctx.numCodes;
+  const nTr = Math.min(num(settings, 'num_train'), ctx.train.n);
+  const nTe = Math.min(num(settings, 'num_test'), ctx.test.n);
+  return {
+    K,
+    D,
+    train: { codes: ctx.train.codes.subarray(0, nTr * D), factors: ctx.train.factors.subarray(0, nTr * K), n: nTr },
+    test: { codes: ctx.test.codes.subarray(0, nTe * D), factors: ctx.test.factors.subarray(0, nTe * K), n: nTe },
+  };
+}
