@@ -787,7 +787,7 @@ export const manipulationEntry: PerturbationEntry = {
   params: [
     epsilonParam(),
     { key: 'train_points', label: 'Training points', description: 'Seeded sample of grid points the generator is trained on.', type: 'integer', default: 256, min: 16, max: 16384 },
-    { key: 'steps', label: 'Steps', description: 'Adam steps (full batch, fresh code noise each step).', type: 'integer', default: 200, min: 1, max: 20000 },
+    { key: 'steps', label: 'Steps', description: 'Adam steps (full batch, fresh code noise each step).', type: 'integer', default: 1000, min: 1, max: 20000 },
     { key: 'hidden', label: 'Hidden units', description: 'Width of the generator\'s tanh hidden layer.', type: 'integer', default: 32, min: 2, max: 512 },
     { key: 'resolution', label: 'Offset resolution', description: 'The generator outputs a resolution×resolution offset (upsampled bilinearly); the references read images average-pooled to the same grid.', type: 'integer', default: 16, min: 2, max: 128 },
     { key: 'learning_rate', label: 'Learning rate', description: 'Adam step size.', type: 'number', default: 0.01, min: 1e-5, max: 1, log: true },
