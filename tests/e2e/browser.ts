@@ -2,6 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startServe } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { repoRoot } from '../helpers/tmp.js';
 
 export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
@@ -35,4 +38,52 @@ export function watchErrors(page: Page): string[] {
     if (m.type() === 'error') errors.push(m.text());
   });
   return errors;
+}
+
+export interface ServedLab {
+  /** Temporary folder of this test file (the lab lives in its `lab/`). */
+  readonly dir: string;
+  readonly labDir: string;
+  /** The URL `dlab serve` printed (with the token) and its origin. */
+  readonly url: string;
+  readonly origin: string;
+  readonly browser: Browser;
+}
+
+/**
+ * `dlab serve` on a fresh temporary lab plus a Chromium, for one test file:
+ * registers the beforeAll/afterAll that start and stop both.
+ */
+export function servedLab(): ServedLab {
+  const tmp = tmpDir();
+  const labDir = path.join(tmp.dir, 'lab');
+  const serve = startServe(labDir);
+  let browser: Browser | undefined;
+  let served: { url: string; origin: string } | undefined;
+  beforeAll(async () => {
+    served = await serve.ready;
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serve.stop();
+    tmp.cleanup();
+  });
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('servedLab() is used before its beforeAll ran');
+    return v;
+  };
+  return {
+    dir: tmp.dir,
+    labDir,
+    get url() {
+      return ready(served).url;
+    },
+    get origin() {
+      return ready(served).origin;
+    },
+    get browser() {
+      return ready(browser);
+    },
+  };
 }

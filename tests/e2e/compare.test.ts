@@ -1,16 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Download, Page } from 'playwright-core';
-import { startServe } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
-import { launch, shot, watchErrors } from './browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Download, Page } from 'playwright-core';
+import { servedLab, shot, watchErrors } from './browser.js';
 
-const tmp = tmpDir();
-const serve = startServe(path.join(tmp.dir, 'lab'));
-let browser: Browser;
-let url: string;
-let origin: string;
+const lab = servedLab();
 let token: string;
 
 /**
@@ -38,7 +32,7 @@ const spec = {
 };
 
 async function api<T>(name: string, input: unknown): Promise<T> {
-  const res = await fetch(`${origin}/api/${name}`, {
+  const res = await fetch(`${lab.origin}/api/${name}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
     body: JSON.stringify(input),
@@ -66,15 +60,8 @@ async function bytesOf(d: Download): Promise<Buffer> {
   return fs.readFileSync(p);
 }
 
-beforeAll(async () => {
-  ({ url, origin } = await serve.ready);
-  token = new URL(url).searchParams.get('token') ?? '';
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve.stop();
-  tmp.cleanup();
+beforeAll(() => {
+  token = new URL(lab.url).searchParams.get('token') ?? '';
 });
 
 describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
@@ -85,11 +72,11 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
       .poll(async () => (await api<{ counts: { evaluated: number; failed: number } }>('studies/get', { id: study.id })).counts, { timeout: 170_000, interval: 1000 })
       .toMatchObject({ evaluated: 6, failed: 0 });
 
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    const page = await lab.browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     const errors = watchErrors(page);
 
     // ---- Runs tab: grouped by (method, dataset variant) with mean ± sd and N
-    await page.goto(`${url}#/compare`);
+    await page.goto(`${lab.url}#/compare`);
     await page.locator('[data-screen="compare"] [data-testid="compare-table"]').waitFor();
     await expect.poll(() => page.locator('[data-testid="compare-table"] tbody[data-group]').count(), { timeout: 30_000 }).toBe(3);
     const groupKeys = await page.locator('[data-testid="compare-table"] tbody[data-group]').evaluateAll((els) => els.map((e) => e.getAttribute('data-group')));

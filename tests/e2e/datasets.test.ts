@@ -1,32 +1,13 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { startServe } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
-import { launch, shot, watchErrors } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { servedLab, shot, watchErrors } from './browser.js';
 
-const tmp = tmpDir();
-const serve = startServe(path.join(tmp.dir, 'lab'));
-let browser: Browser;
-let url: string;
-let origin: string;
-
-beforeAll(async () => {
-  ({ url, origin } = await serve.ready);
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve.stop();
-  tmp.cleanup();
-});
-
+const lab = servedLab();
 describe('Datasets screen in Chromium against dlab serve', () => {
   it('shows the dataset list, factor table, a sample grid and a traversal', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await lab.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors = watchErrors(page);
-    await page.goto(url);
+    await page.goto(lab.url);
     await page.locator('[data-dataset="dsprites"]').waitFor();
     await expect.poll(() => page.locator('[data-testid="sample-grid"] canvas').count(), { timeout: 20_000 }).toBe(16);
     await expect.poll(() => page.locator('[data-testid="traversal"] canvas').count(), { timeout: 20_000 }).toBe(3);
@@ -55,8 +36,8 @@ describe('Datasets screen in Chromium against dlab serve', () => {
   });
 
   it('without the token: 401', async () => {
-    const page = await browser.newPage();
-    const res = await page.goto(origin + '/');
+    const page = await lab.browser.newPage();
+    const res = await page.goto(lab.origin + '/');
     expect(res?.status()).toBe(401);
     expect(await page.content()).toContain('access token');
   });

@@ -9,32 +9,14 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { startServe } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { describe, expect, it } from 'vitest';
 import { npy, npz } from '../unit/io/zip-writer.helper.js';
-import { launch, shot, watchErrors } from './browser.js';
+import { servedLab, shot, watchErrors } from './browser.js';
 
 const SIZES = [3, 2, 2, 2, 2]; // shape, scale, orientation, pos_x, pos_y
 process.env.DLAB_TEST_IMPORT_FACTOR_SIZES = JSON.stringify({ dsprites: SIZES });
 
-const tmp = tmpDir();
-const labDir = path.join(tmp.dir, 'lab');
-const serve = startServe(labDir);
-let browser: Browser;
-let url: string;
-
-beforeAll(async () => {
-  ({ url } = await serve.ready);
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve.stop();
-  tmp.cleanup();
-});
-
+const lab = servedLab();
 /** 48 binary 64×64 images: a square, a disc or a diamond, two sizes, at four positions. */
 function drawnDsprites(): { bytes: Uint8Array; lit: number[] } {
   const rows: number[][] = [];
@@ -69,17 +51,17 @@ function drawnDsprites(): { bytes: Uint8Array; lit: number[] } {
   };
 }
 
-describe('importing a dataset file in the browser', () => {
+describe('importing a dataset file in the lab.browser', () => {
   it('imports a dSprites-layout .npz via the file input: listed, selected, samples drawn', async () => {
     const { bytes, lit } = drawnDsprites();
-    const file = path.join(tmp.dir, 'dsprites_small.npz');
+    const file = path.join(lab.dir, 'dsprites_small.npz');
     fs.writeFileSync(file, bytes);
     const sha = createHash('sha256').update(bytes).digest('hex');
     const id = `dsprites-import-${sha.slice(0, 12)}`;
 
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await lab.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors = watchErrors(page);
-    await page.goto(url);
+    await page.goto(lab.url);
     await page.locator('[data-dataset="dsprites"]').waitFor();
     await page.fill('[data-testid="import-name"]', 'Small dSprites');
     await page.setInputFiles('[data-testid="import-file"]', file);
@@ -121,27 +103,27 @@ describe('importing a dataset file in the browser', () => {
     expect(fs.statSync(file1).size).toBeGreaterThan(10_000);
 
     // the stored dataset is on disk and in the server's lab
-    expect(fs.readdirSync(path.join(labDir, 'datasets'))).toContain(id);
-    expect(fs.readdirSync(path.join(labDir, 'tmp', 'uploads'))).toEqual([]);
+    expect(fs.readdirSync(path.join(lab.labDir, 'datasets'))).toContain(id);
+    expect(fs.readdirSync(path.join(lab.labDir, 'tmp', 'uploads'))).toEqual([]);
     expect(errors).toEqual([]);
   });
 
   it('a truncated file is refused with the reason shown, and nothing is added', async () => {
     const { bytes } = drawnDsprites();
-    const file = path.join(tmp.dir, 'broken.npz');
+    const file = path.join(lab.dir, 'broken.npz');
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 200));
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await lab.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors = watchErrors(page);
-    await page.goto(url);
+    await page.goto(lab.url);
     await page.locator('[data-dataset="dsprites"]').waitFor();
-    const before = fs.readdirSync(path.join(labDir, 'datasets')).sort();
+    const before = fs.readdirSync(path.join(lab.labDir, 'datasets')).sort();
     await page.setInputFiles('[data-testid="import-file"]', file);
     const alert = page.locator('[data-testid="import-error"]');
     await alert.waitFor({ timeout: 60_000 });
     expect(await alert.innerText()).toMatch(/^cannot import broken\.npz: /);
-    expect(fs.readdirSync(path.join(labDir, 'datasets')).sort()).toEqual(before);
-    expect(fs.readdirSync(path.join(labDir, 'tmp')).filter((e) => e.startsWith('import-'))).toEqual([]);
-    expect(fs.readdirSync(path.join(labDir, 'tmp', 'uploads'))).toEqual([]);
+    expect(fs.readdirSync(path.join(lab.labDir, 'datasets')).sort()).toEqual(before);
+    expect(fs.readdirSync(path.join(lab.labDir, 'tmp')).filter((e) => e.startsWith('import-'))).toEqual([]);
+    expect(fs.readdirSync(path.join(lab.labDir, 'tmp', 'uploads'))).toEqual([]);
     await shot(page, 'import-error');
     expect(errors).toEqual([]);
   });

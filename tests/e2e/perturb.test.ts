@@ -5,28 +5,10 @@
  * test-results/screenshots/perturb-*.png.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { startServe } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
-import { launch, shot, watchErrors } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { servedLab, shot, watchErrors } from './browser.js';
 
-const tmp = tmpDir();
-const serve = startServe(path.join(tmp.dir, 'lab'));
-let browser: Browser;
-let url: string;
-
-beforeAll(async () => {
-  ({ url } = await serve.ready);
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve.stop();
-  tmp.cleanup();
-});
-
+const lab = servedLab();
 /** Share of pixels brighter than `lv` in a canvas, the brightest value, and the share strictly between 0 and 255. */
 const canvasLevels = (c: HTMLCanvasElement, lv: number) => {
   const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -43,9 +25,9 @@ const canvasLevels = (c: HTMLCanvasElement, lv: number) => {
 
 describe('Perturb screen in Chromium against dlab serve', () => {
   it('builds a uniform-noise dSprites dataset: preview, statistics, analysis, save, then it is on the Datasets screen', async () => {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
+    const page = await lab.browser.newPage({ viewport: { width: 1500, height: 1100 } });
     const errors = watchErrors(page);
-    await page.goto(url);
+    await page.goto(lab.url);
     await page.locator('[data-nav="perturb"]').click();
     await page.locator('[data-screen="perturb"]').waitFor();
 
@@ -130,14 +112,14 @@ describe('Perturb screen in Chromium against dlab serve', () => {
     expect(s.mid).toBeGreaterThan(0.3);
     const file = await shot(page, 'perturb-datasets');
     expect(fs.statSync(file).size).toBeGreaterThan(10_000);
-    // the one console error is the browser logging the refused duplicate save (HTTP 409)
+    // the one console error is the lab.browser logging the refused duplicate save (HTTP 409)
     expect(errors).toEqual(['Failed to load resource: the server responded with a status of 409 (Conflict)']);
   });
 
   it('trains the learned manipulation with a live curve, previews the draft, and cancels a long training', async () => {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
+    const page = await lab.browser.newPage({ viewport: { width: 1500, height: 1100 } });
     const errors = watchErrors(page);
-    await page.goto(url + '#/perturb');
+    await page.goto(lab.url + '#/perturb');
     await expect.poll(() => page.locator('[data-testid="base"]').inputValue(), { timeout: 20_000 }).toBe('dsprites');
     await page.selectOption('[data-testid="kind"]', 'manipulation');
     await expect.poll(() => page.locator('[data-testid="preview"]').count()).toBe(0); // nothing to preview before training

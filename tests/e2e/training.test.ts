@@ -1,26 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { startServe } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
-import { launch, shot, watchErrors } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { servedLab, shot, watchErrors } from './browser.js';
 
-const tmp = tmpDir();
-const serve = startServe(path.join(tmp.dir, 'lab'));
-let browser: Browser;
-let url: string;
-
-beforeAll(async () => {
-  ({ url } = await serve.ready);
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await serve.stop();
-  tmp.cleanup();
-});
-
+const lab = servedLab();
 /** Fraction of a canvas's pixels brighter than 20/255 (any channel). */
 function litFraction(canvas: Locator): Promise<number> {
   return canvas.evaluate((c: HTMLCanvasElement) => {
@@ -49,11 +32,11 @@ const points = async (page: Page, chart: string) => Number((await page.locator(`
 
 describe('training screens in Chromium against dlab serve', () => {
   it('launches a tiny conv run, watches its curves grow, and shows reconstructions, traversals and the runs table', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await lab.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors = watchErrors(page);
 
     // ---- Launch: a form generated from the method's ParamSpecs
-    await page.goto(`${url}#/launch`);
+    await page.goto(`${lab.url}#/launch`);
     await page.locator('[data-model="beta_vae"]').click();
     await page.locator('[data-param="beta"] [data-input="beta"]').waitFor();
     // the paper hint for β on dSprites is 8 (PAPER.md), one click applies it
