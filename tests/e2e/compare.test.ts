@@ -82,6 +82,10 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     const groupKeys = await page.locator('[data-testid="compare-table"] tbody[data-group]').evaluateAll((els) => els.map((e) => e.getAttribute('data-group')));
     // the blurred dataset is a derived dataset of another kind: "other"; the noise one is "noise"
     expect(groupKeys).toEqual(['beta_vae|dsprites|original', 'beta_vae|dsprites|noise', 'beta_vae|dsprites|other']);
+    // rows can show before their scores have loaded ('–'): wait until every group has its numbers
+    await expect
+      .poll(async () => (await page.locator('[data-testid="group-mean"]').allInnerTexts()).filter((t) => /^\d\.\d{3} ± \d\.\d{3}$/.test(t)).length, { timeout: 30_000 })
+      .toBe(3);
     expect(await page.locator('[data-input="metric"]').inputValue()).toBe('mig');
     for (const key of groupKeys) {
       const g = page.locator(`tbody[data-group="${key}"]`);

@@ -142,7 +142,10 @@ describe('first run (browser mode)', () => {
     await screenShown(page, 'compare');
     const row = page.locator(`[data-run="${runId}"]`);
     await row.waitFor({ timeout: 20_000 });
-    const score = Number(await row.locator('[data-testid="run-score"]').innerText());
+    // the row can show before its scores have loaded ('–'); wait for the number
+    const scoreCell = row.locator('[data-testid="run-score"]');
+    await expect.poll(() => scoreCell.innerText(), { timeout: 20_000 }).toMatch(/^\d\.\d{3}$/);
+    const score = Number(await scoreCell.innerText());
     expect(score).toBeGreaterThanOrEqual(0);
     expect(score).toBeLessThanOrEqual(1);
     expect(await page.locator('[data-testid="group-n"]').first().innerText()).toBe('1');
