@@ -64,6 +64,9 @@ describe('the zietlow2021 preset', () => {
     expect(q.seeds.length).toBeLessThan(10);
     expect(q.training.steps).toBeLessThan(10_000);
     expect(q.evaluation.metrics).toContain('mig');
+    // three seeds: the fewest with which a group gets a verdict rather than "insufficient data"
+    expect(q.seeds).toEqual([0, 1, 2]);
+    expect(countCells(q)).toBe(6 * 2 * 3 * 3);
     const sub = presetToSpec(preset, { scale: 'quick', datasets: ['dsprites'], methods: ['beta_vae', 'pcl'], seeds: 5 });
     expect(sub.seeds).toEqual([0, 1, 2, 3, 4]);
     expect(countCells(sub)).toBe(2 * 3 * 5);
