@@ -48,7 +48,10 @@ export async function runStudyForeground(ctx: CliContext, lab: Lab, id: string, 
       const head = j.message.split(' — ')[0]!;
       if (head !== lastLine) {
         lastLine = head;
-        ctx.out(`[${formatDuration((Date.now() - t0) / 1000)}] ${head}`);
+        const el = (Date.now() - t0) / 1000;
+        // the same estimate as the progress bar, once a little is done
+        const eta = j.fraction > 0.02 && j.fraction < 1 ? ` (eta ${formatDuration((el * (1 - j.fraction)) / j.fraction)})` : '';
+        ctx.out(`[${formatDuration(el)}] ${head}${eta}`);
       }
     }
   });
