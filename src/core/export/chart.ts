@@ -94,7 +94,12 @@ export interface BoxChart {
   title: string;
   xLabel: string;
   yLabel: string;
-  groups: { label: string; values: number[]; series?: string }[];
+  /**
+   * One box per group. Consecutive groups with the same `category` are drawn
+   * side by side under one x label (their `series` tells them apart by colour
+   * and legend); without categories every box has its own label.
+   */
+  groups: { label: string; values: number[]; series?: string; category?: string }[];
   yMin?: number;
   yMax?: number;
 }
@@ -324,11 +329,26 @@ export function layoutChart(chart: Chart, opts: LayoutOptions = {}): Drawing {
     const f = frameFor(b, chart.title, series, width, height, 'rect');
     const [lo, hi] = extent(chart.groups.flatMap((g) => g.values), chart.yMin, chart.yMax);
     const sy = yAxis(b, f, lo, hi, chart.yLabel);
-    const slot = (f.x1 - f.x0) / Math.max(1, chart.groups.length);
+    // clusters of consecutive groups with one category, half a slot apart
+    const clustered = chart.groups.some((g) => g.category !== undefined);
+    const clusters: { label: string; first: number; last: number }[] = [];
     chart.groups.forEach((g, i) => {
-      const cx = f.x0 + slot * (i + 0.5);
+      const key = clustered ? (g.category ?? g.label) : g.label;
+      const last = clusters[clusters.length - 1];
+      if (clustered && last && last.label === key) last.last = i;
+      else clusters.push({ label: key, first: i, last: i });
+    });
+    const gap = clustered ? 0.5 : 0;
+    const slot = (f.x1 - f.x0) / Math.max(1, chart.groups.length + gap * (clusters.length - 1));
+    const centers: number[] = [];
+    clusters.forEach((c, k) => {
+      for (let i = c.first; i <= c.last; i++) centers[i] = f.x0 + slot * (i + 0.5 + gap * k);
+      const mid = (centers[c.first]! + centers[c.last]!) / 2;
+      b.text(mid, f.y1 + 13, c.label, clustered ? 8 : 7, 'middle', { cls: 'x-tick-label', data: { category: c.label } });
+    });
+    chart.groups.forEach((g, i) => {
+      const cx = centers[i]!;
       const color = PALETTE[Math.max(0, series.indexOf(g.series ?? '')) % PALETTE.length]!;
-      b.text(cx, f.y1 + 13, g.label, 7, 'middle', { cls: 'x-tick-label', data: { category: g.label } });
       const xs = g.values.filter(Number.isFinite).sort((a, c) => a - c);
       if (xs.length === 0) return;
       const { q1, med, q3 } = quartiles(xs);

@@ -60,13 +60,13 @@ export function studyCharts(r: StudyResults, loss?: LossCurves): NamedChart[] {
     const box: BoxChart = {
       kind: 'box',
       title: `${ml} on ${label(DATASET_LABEL, d)}: runs per method and variant`,
-      xLabel: 'method / variant',
+      xLabel: 'method',
       yLabel: ml,
       groups: methods.flatMap((m) =>
         variants
           .map((v) => gs.find((g) => g.method === m && g.variant === v))
           .filter((g) => g !== undefined)
-          .map((g) => ({ label: `${label(METHOD_LABEL, m)} ${g.variant.slice(0, 5)}`, values: g.values, series: label(VARIANT_LABEL, g.variant) })),
+          .map((g) => ({ label: `${label(METHOD_LABEL, m)} ${g.variant}`, values: g.values, series: label(VARIANT_LABEL, g.variant), category: label(METHOD_LABEL, m) })),
       ),
     };
     out.push({ name: `${r.metric}-box-${d}`, chart: box });
@@ -192,7 +192,7 @@ figure{display:inline-block;margin:.5em}pre{background:#f6f6f6;padding:.5em;font
 <p>${detail.counts.cells} runs planned: ${detail.counts.evaluated} scored, ${detail.counts.finished} finished, ${detail.counts.running} running, ${detail.counts.queued} queued, ${detail.counts.missing} not started, ${detail.counts.failed} failed, ${detail.counts.stopped} stopped.</p>
 ${results.warnings.map((w) => `<p class="warn">${escapeXml(w)}</p>`).join('\n')}
 <h2>Verdicts</h2>
-<p class="note">Per method and dataset: does the drop reproduce the paper's direction? Rule: the 95% bootstrap CI of the difference lies above 0 → reproduced; below 0 → not reproduced; contains 0 → inconclusive; fewer than 3 runs in a group → insufficient data (PCL: the paper claims no drop, so a CI above 0 is not reproduced and anything else reproduced). Published numbers: ${escapeXml(results.published ? `${results.published.source} — ${results.published.note}` : 'none for this metric')}.</p>
+<p class="note">Per method and dataset: does the drop reproduce the paper's direction? Rule: the 95% bootstrap CI of the difference (expanded percentile interval, widened for few seeds by t quantiles) lies above 0 → reproduced; below 0 → not reproduced; contains 0 → inconclusive; fewer than 3 runs in a group → insufficient data (PCL: the paper claims no drop, so a CI above 0 is not reproduced and anything else reproduced). Published numbers: ${escapeXml(results.published ? `${results.published.source} — ${results.published.note}` : 'none for this metric')}.</p>
 ${htmlTable({ columns: ['method', 'dataset', 'contrast', 'ours Δ', '95% CI', 'paper Δ', 'expected', 'verdict'], rows: verdictRows.map((c) => [c.method, c.dataset, c.contrast, c.diff, c.ci ? `[${fmt(c.ci[0])}, ${fmt(c.ci[1])}]` : '–', c.published?.diff ?? null, c.expected, c.verdict]) }, 'verdicts')}
 <h2>${escapeXml(metricLabel(results.metric))}: ours vs published</h2>
 ${htmlTable(table1(results), 'table1')}

@@ -51,7 +51,7 @@ export const BoxChartModel = z
     kind: z.literal('box'),
     ...Axes,
     groups: z
-      .array(z.object({ label: Text(120), values: z.array(Num).max(10_000), series: Text(120).optional() }).strict())
+      .array(z.object({ label: Text(120), values: z.array(Num).max(10_000), series: Text(120).optional(), category: Text(120).optional() }).strict())
       .min(1)
       .max(100),
     ...YRange,

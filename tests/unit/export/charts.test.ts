@@ -88,6 +88,35 @@ describe('SVG', () => {
     const b = elements(box, 'rect').find((r) => r.attrs.class === 'box')!;
     expect([b.attrs['data-q1'], b.attrs['data-median'], b.attrs['data-q3'], b.attrs['data-high']]).toEqual(['2', '3', '4', '4']); // 100 is beyond 1.5 IQR
     expect(elements(box, 'circle').filter((c) => c.attrs.class === 'point')).toHaveLength(5);
+    // boxes of one category sit together under one label, half a slot from the next category
+    const grouped = drawingToSvg(
+      layoutChart({
+        kind: 'box',
+        title: 'b',
+        xLabel: 'method',
+        yLabel: 'y',
+        groups: [
+          { label: 'A o', category: 'A', series: 'o', values: [1, 2] },
+          { label: 'A m', category: 'A', series: 'm', values: [1, 3] },
+          { label: 'B o', category: 'B', series: 'o', values: [2, 2] },
+          { label: 'B m', category: 'B', series: 'm', values: [0, 1] },
+        ],
+      }),
+    );
+    const ticks = elements(grouped, 'text').filter((t) => t.attrs.class === 'x-tick-label');
+    expect(ticks.map((t) => t.attrs['data-category'])).toEqual(['A', 'B']);
+    const boxX = elements(grouped, 'rect')
+      .filter((r) => r.attrs.class === 'box')
+      .map((r) => Number(r.attrs.x) + Number(r.attrs.width) / 2);
+    // plot 56…466 wide (410 px) holds 4 slots + half a slot of gap: slot = 410/4.5
+    const slot = 410 / 4.5;
+    expect(boxX.map((x) => (x - 56) / slot)).toEqual([0.5, 1.5, 3, 4].map((v) => expect.closeTo(v, 3)));
+    expect(Number(ticks[0]!.attrs.x)).toBeCloseTo((boxX[0]! + boxX[1]!) / 2, 1);
+    expect(Number(ticks[1]!.attrs.x)).toBeCloseTo((boxX[2]! + boxX[3]!) / 2, 1);
+    // the two colours of the legend tell the variants apart
+    const fills = elements(grouped, 'rect').filter((r) => r.attrs.class === 'box').map((r) => r.attrs.fill);
+    expect(fills[0]).toBe(fills[2]);
+    expect(fills[0]).not.toBe(fills[1]);
     const line = drawingToSvg(layoutChart({ kind: 'line', title: 'l', xLabel: 'step', yLabel: 'loss', series: [{ name: 'a', points: [[0, 5], [10, 3], [20, 2]] }] }));
     expect(elements(line, 'polyline')[0]!.attrs.points!.split(' ')).toHaveLength(3);
     const sc = drawingToSvg(layoutChart({ kind: 'scatter', title: 's', xLabel: 'p', yLabel: 'o', diagonal: true, series: [{ name: 'a', points: [[0.2, 0.3]], labels: ['beta_vae/dsprites'] }] }));

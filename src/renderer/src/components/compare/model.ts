@@ -121,7 +121,11 @@ export function boxModel(groups: readonly Group[], metric: string, title: string
     title,
     xLabel: 'method · variant',
     yLabel: metric,
-    groups: groups.map((g) => ({ label: `${g.method}${bases.size > 1 ? ` · ${g.base}` : ''} · ${g.variant}`, series: g.variant, values: metricValues(g.rows, metric) })),
+    // boxes of one method (and base) sit together under one label in exports; the variant is the colour
+    groups: groups.map((g) => {
+      const category = `${g.method}${bases.size > 1 ? ` · ${g.base}` : ''}`;
+      return { label: `${category} · ${g.variant}`, category, series: g.variant, values: metricValues(g.rows, metric) };
+    }),
   };
 }
 
