@@ -47,6 +47,7 @@ import { derivedId, specHash } from './derived.js';
 import { createPerturbation, findPerturbation, perturbations } from './registry.js';
 import { perturbationStats, type PerturbationStats } from './stats.js';
 import { PerturbationSpec as PerturbationSpecSchema, type BlockSpec, type DerivedDataset, type PerturbationProgress, type PerturbationSpec } from './types.js';
+import { pidAlive } from '../util/process.js';
 
 export const MAX_DRAFTS = 8;
 const DRAFTS_DIR = 'perturb-drafts';
@@ -97,15 +98,6 @@ export function statsToWire(s: PerturbationStats): PerturbationStatsWire {
 /** The identity of a spec (what makes two derived datasets the same). */
 function identity(spec: Pick<PerturbationSpec, 'kind' | 'params' | 'seed' | 'parentId' | 'blocks'>): string {
   return specHash(spec);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));

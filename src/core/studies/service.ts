@@ -32,6 +32,7 @@ import { METRIC_IDS } from '../metrics/registry.js';
 import { aggregate, type Observation } from './aggregate.js';
 import { cellRunConfig, expandCells, runIdentity, type PlannedCell } from './spec.js';
 import { StudyRepository, newStudyId, type StoredStudy, type StudyRunRow } from './store.js';
+import { pidAlive } from '../util/process.js';
 
 const STATUS_RANK: Record<RunStatus, number> = { finished: 0, running: 1, queued: 2, paused: 3, interrupted: 4, cancelled: 5, failed: 6 };
 const RESUMABLE: RunStatus[] = ['paused', 'interrupted', 'cancelled'];
@@ -48,15 +49,6 @@ export interface ExecuteOptions {
   onProgress?(fraction: number, message: string): void;
   /** Polling interval of the wait loop (ms). */
   pollMs?: number;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

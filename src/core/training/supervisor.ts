@@ -19,6 +19,7 @@ import type { EventBus } from '../events.js';
 import type { RunRepository, ScalarPoint } from '../store/runs.js';
 import type { MetricScore } from '../metrics/types.js';
 import type { EvaluateRequest, FromWorker, StartMessage, ToWorker } from './protocol.js';
+import { pidAlive } from '../util/process.js';
 
 export interface WorkerEntry {
   /** Script the child runs. */
@@ -52,15 +53,6 @@ interface Active {
   step: number;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class RunSupervisor {
   private active = new Map<string, Active>();
   private queue: string[] = [];
@@ -71,7 +63,7 @@ export class RunSupervisor {
 
   constructor(private readonly o: SupervisorOptions) {
     this.maxConcurrent = o.maxConcurrent ?? 1;
-    o.runs.markOrphansInterrupted(isAlive);
+    o.runs.markOrphansInterrupted(pidAlive);
     if (o.adoptQueued ?? true) for (const r of o.runs.list().reverse()) if (r.status === 'queued') this.queue.push(r.id);
     // Control requests from other processes (e.g. `dlab run cancel` while the GUI trains).
     this.poll = setInterval(() => {
@@ -109,7 +101,7 @@ export class RunSupervisor {
     if (a) {
       a.stopRequested = reason;
       this.send(a.child, { type: 'stop', reason });
-    } else if (run.status === 'running' && owner !== null && owner !== process.pid && isAlive(owner)) {
+    } else if (run.status === 'running' && owner !== null && owner !== process.pid && pidAlive(owner)) {
       // trained by another process of this lab: ask it through the store
       this.o.runs.requestControl(id, reason);
     } else if (run.status === 'queued') {
@@ -201,13 +193,7 @@ export class RunSupervisor {
     // the steps after the checkpoint are trained again: drop their old points
     this.o.runs.truncateSeries(id, resumeStep);
     const msg: StartMessage = {
-      type: 'start',
-      runId: id,
-      config: run.config,
-      labDir: this.o.labDir,
-      runDir: this.runDir(id),
-      datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
-      resumeFrom,
+      ...this.startMessage(run, resumeFrom),
       ...(run.config.evaluate.length
         ? { evaluate: { metrics: run.config.evaluate, seed: run.config.seed, ...(run.config.evaluateSettings ? { settings: run.config.evaluateSettings } : {}) } }
         : {}),
@@ -269,17 +255,24 @@ export class RunSupervisor {
         else resolve(scores);
       });
       this.send(child, {
-        type: 'start',
-        runId: id,
-        config: run.config,
-        labDir: this.o.labDir,
-        runDir: this.runDir(id),
-        datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
-        resumeFrom: checkpoint,
+        ...this.startMessage(run, checkpoint),
         mode: 'evaluate',
         evaluate: req,
       });
     });
+  }
+
+  /** What a worker needs to open a run, for training and for scoring alike. */
+  private startMessage(run: RunSummary, resumeFrom: string | null): StartMessage {
+    return {
+      type: 'start',
+      runId: run.id,
+      config: run.config,
+      labDir: this.o.labDir,
+      runDir: this.runDir(run.id),
+      datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
+      resumeFrom,
+    };
   }
 
   private send(child: ChildProcess, msg: ToWorker): void {
