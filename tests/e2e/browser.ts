@@ -30,6 +30,20 @@ export async function shot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/** A screenshot of the whole screen: the app scrolls inside <main>, so grow the viewport to fit it. */
+export async function fullShot(page: Page, name: string): Promise<string> {
+  const size = page.viewportSize()!;
+  const height = await page.locator('.main').evaluate((m) => {
+    m.scrollTop = 0;
+    return m.scrollHeight;
+  });
+  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.max(size.height, height + 40)) });
+  await page.waitForTimeout(300);
+  const file = await shot(page, name);
+  await page.setViewportSize(size);
+  return file;
+}
+
 /** Collect page errors so a test can assert none happened. */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Download, Page } from 'playwright-core';
-import { servedLab, shot, watchErrors } from './browser.js';
+import type { Download } from 'playwright-core';
+import { fullShot, servedLab, shot, watchErrors } from './browser.js';
 
 const lab = servedLab();
 let token: string;
@@ -40,19 +40,6 @@ async function api<T>(name: string, input: unknown): Promise<T> {
   const reply = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
   if (!reply.ok) throw new Error(`${name}: ${reply.error?.message}`);
   return reply.result as T;
-}
-
-async function fullShot(page: Page, name: string): Promise<string> {
-  const size = page.viewportSize()!;
-  const height = await page.locator('.main').evaluate((m) => {
-    m.scrollTop = 0;
-    return m.scrollHeight;
-  });
-  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.max(size.height, height + 40)) });
-  await page.waitForTimeout(300);
-  const file = await shot(page, name);
-  await page.setViewportSize(size);
-  return file;
 }
 
 async function bytesOf(d: Download): Promise<Buffer> {

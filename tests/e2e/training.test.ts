@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { servedLab, shot, watchErrors } from './browser.js';
+import { fullShot, servedLab, watchErrors } from './browser.js';
 
 const lab = servedLab();
 /** Fraction of a canvas's pixels brighter than 20/255 (any channel). */
@@ -12,20 +12,6 @@ function litFraction(canvas: Locator): Promise<number> {
     for (let i = 0; i < d.length; i += 4) if (Math.max(d[i]!, d[i + 1]!, d[i + 2]!) > 20) lit++;
     return lit / (c.width * c.height);
   });
-}
-
-/** A screenshot of the whole screen: the app scrolls inside <main>, so grow the viewport to fit it. */
-async function fullShot(page: Page, name: string): Promise<string> {
-  const size = page.viewportSize()!;
-  const height = await page.locator('.main').evaluate((m) => {
-    m.scrollTop = 0;
-    return m.scrollHeight;
-  });
-  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.max(size.height, height + 40)) });
-  await page.waitForTimeout(300);
-  const file = await shot(page, name);
-  await page.setViewportSize(size);
-  return file;
 }
 
 const points = async (page: Page, chart: string) => Number((await page.locator(`[data-chart="${chart}"]`).getAttribute('data-points')) ?? 0);

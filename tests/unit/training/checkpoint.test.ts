@@ -7,6 +7,7 @@ import { DSprites } from '../../../src/core/datasets/dsprites.js';
 import { initBackend } from '../../../src/core/training/backend.js';
 import { createTrainer } from '../../../src/core/training/trainer.js';
 import type { Trainer } from '../../../src/core/training/trainer.js';
+import { sameBits, weights } from './weights.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dlab-ckpt-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -14,20 +15,6 @@ beforeAll(async () => {
   expect((await initBackend({ prefer: 'wasm' })).backend).toBe('wasm');
 });
 const dsprites = new DSprites();
-
-function weights(t: Trainer): Float32Array[] {
-  return [...t.main.slots, ...(t.aux?.slots ?? [])].map((s) => Float32Array.from(s.variable.dataSync() as Float32Array));
-}
-function sameBits(a: Float32Array[], b: Float32Array[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = new Uint32Array(a[i]!.buffer, a[i]!.byteOffset, a[i]!.length);
-    const y = new Uint32Array(b[i]!.buffer, b[i]!.byteOffset, b[i]!.length);
-    if (x.length !== y.length) return false;
-    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
-  }
-  return true;
-}
 
 describe('checkpoints', () => {
   it('N steps + save + restore + M steps equals N + M steps, bit for bit (both optimisers)', async () => {

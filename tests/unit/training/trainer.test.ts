@@ -10,27 +10,13 @@ import { createDecoder, createEncoder, glorotUniform } from '../../../src/core/m
 import { getTf, initBackend } from '../../../src/core/training/backend.js';
 import { samplePairs } from '../../../src/core/training/pairs.js';
 import { NonFiniteError, createTrainer } from '../../../src/core/training/trainer.js';
-import type { Trainer } from '../../../src/core/training/trainer.js';
+import { sameBits, weights } from './weights.js';
 import { Rng } from '../../../src/core/util/rng.js';
 
 beforeAll(async () => {
   expect((await initBackend({ prefer: 'wasm' })).backend).toBe('wasm');
 });
 const dsprites = new DSprites();
-
-function weights(t: Trainer): Float32Array[] {
-  return [...t.main.slots, ...(t.aux?.slots ?? [])].map((s) => Float32Array.from(s.variable.dataSync() as Float32Array));
-}
-function sameBits(a: Float32Array[], b: Float32Array[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = new Uint32Array(a[i]!.buffer, a[i]!.byteOffset, a[i]!.length);
-    const y = new Uint32Array(b[i]!.buffer, b[i]!.byteOffset, b[i]!.length);
-    if (x.length !== y.length) return false;
-    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
-  }
-  return true;
-}
 
 describe('non-finite detection', () => {
   it('throws NonFiniteError and keeps the last good state', () => {
