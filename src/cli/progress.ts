@@ -12,3 +12,9 @@ export function formatDuration(sec: number): string {
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
+
+/** Seconds left at a constant rate: elapsed × (1 − f)/f; NaN until a little (2 %) is done, 0 when done. */
+export function etaSeconds(elapsedSec: number, fraction: number): number {
+  if (fraction >= 1) return 0;
+  return fraction > 0.02 ? (elapsedSec * (1 - fraction)) / fraction : NaN;
+}

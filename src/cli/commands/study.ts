@@ -5,7 +5,7 @@ import { studyService } from '../../core/studies/service.js';
 import { formatTable1 } from '../../core/studies/text.js';
 import type { StudyCounts } from '../../shared/requests/studies.js';
 import { UsageError, flagNumber, flagString, type CliContext, type Command, type ParsedArgs } from '../command.js';
-import { formatDuration, progressLine } from '../progress.js';
+import { etaSeconds, formatDuration, progressLine } from '../progress.js';
 
 export function flagBool(args: ParsedArgs, name: string): boolean {
   const v = args.flags[name];
@@ -42,16 +42,15 @@ export async function runStudyForeground(ctx: CliContext, lab: Lab, id: string, 
       }
     } else if (ctx.tty) {
       const el = (Date.now() - t0) / 1000;
-      const eta = j.fraction > 0.02 ? (el * (1 - j.fraction)) / j.fraction : NaN;
-      process.stdout.write(progressLine('study', j.fraction, `${formatDuration(el)} eta ${formatDuration(eta)} ${j.message.slice(0, 40)}`));
+      process.stdout.write(progressLine('study', j.fraction, `${formatDuration(el)} eta ${formatDuration(etaSeconds(el, j.fraction))} ${j.message.slice(0, 40)}`));
     } else {
       const head = j.message.split(' — ')[0]!;
       if (head !== lastLine) {
         lastLine = head;
         const el = (Date.now() - t0) / 1000;
         // the same estimate as the progress bar, once a little is done
-        const eta = j.fraction > 0.02 && j.fraction < 1 ? ` (eta ${formatDuration((el * (1 - j.fraction)) / j.fraction)})` : '';
-        ctx.out(`[${formatDuration(el)}] ${head}${eta}`);
+        const eta = etaSeconds(el, j.fraction);
+        ctx.out(`[${formatDuration(el)}] ${head}${eta > 0 ? ` (eta ${formatDuration(eta)})` : ''}`);
       }
     }
   });

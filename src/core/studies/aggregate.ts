@@ -92,13 +92,6 @@ export function expandedAlpha(alpha: number, df: number, varianceRatio: number):
   return 2 * (1 - normalCdf(z));
 }
 
-function sampleVariance(xs: readonly number[]): number {
-  const m = mean(xs);
-  let ss = 0;
-  for (const x of xs) ss += (x - m) * (x - m);
-  return ss / (xs.length - 1);
-}
-
 /** Expanded percentile bootstrap CI of the mean (see expandedAlpha); null for fewer than 2 values. */
 export function bootstrapMeanCi(xs: readonly number[], opts: BootstrapOptions): [number, number] | null {
   const n = xs.length;
@@ -118,8 +111,8 @@ export function bootstrapMeanCi(xs: readonly number[], opts: BootstrapOptions): 
 export function welchExpansion(a: readonly number[], b: readonly number[]): { df: number; varianceRatio: number } {
   const na = a.length;
   const nb = b.length;
-  const va = sampleVariance(a) / na;
-  const vb = sampleVariance(b) / nb;
+  const va = sd(a) ** 2 / na;
+  const vb = sd(b) ** 2 / nb;
   const v = va + vb;
   if (!(v > 0)) return { df: NaN, varianceRatio: NaN };
   const df = (v * v) / ((va * va) / (na - 1) + (vb * vb) / (nb - 1));
