@@ -36,7 +36,29 @@ const defaultIo: MainIo = {
   tty: Boolean(process.stdout.isTTY),
 };
 
+let pipeGuarded = false;
+/**
+ * `dlab info | head -c 10`: once the reader has gone, writing to stdout fails
+ * with EPIPE. The POSIX convention is to just exit — quietly, with 0 — rather
+ * than die on an unhandled 'error' with a stack trace.
+ */
+function guardStdio(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    try {
+      process.stderr.write(`dlab: writing to stdout failed: ${e.message.split('\n')[0]}\n`);
+    } finally {
+      process.exit(1);
+    }
+  });
+  // nowhere left to report a stderr failure: ignore it rather than crash
+  process.stderr.on('error', () => undefined);
+}
+
 export async function main(argv: string[], io: MainIo = defaultIo): Promise<number> {
+  if (io === defaultIo) guardStdio();
   let args;
   try {
     args = parseArgs(argv);

@@ -13,12 +13,17 @@
  * - Uploads: POST /upload?name=<file name> with the file as the body, streamed
  *   to the lab's tmp folder (16 GiB at most); the reply is { uploadId, name,
  *   bytes } for `datasets/import`.
+ * - Nothing a client sends can throw out of the server: a malformed cookie or
+ *   token is a wrong token (401), a malformed path 400, malformed HTTP 400,
+ *   and any other exception in a handler a logged 500 (a destroyed socket for
+ *   the WebSocket upgrade).
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { channel, isRequestName, requestNames } from '../shared/contract.js';
 import { dispatch } from '../shared/dispatch.js';
@@ -36,6 +41,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Largest accepted upload (POST /upload; default 16 GiB). */
   maxUploadBytes?: number;
+  /** Where the server reports what went wrong inside it (one line each); default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -68,6 +75,16 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
+/** decodeURIComponent that answers undefined for malformed percent-encoding instead of throwing. */
+function decodeOrUndefined(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The token the request carries; '' when it carries one that cannot be read (a wrong token, never a throw). */
 function tokenOf(req: http.IncomingMessage, url: URL): string | undefined {
   const q = url.searchParams.get('token');
   if (q) return q;
@@ -77,11 +94,27 @@ function tokenOf(req: http.IncomingMessage, url: URL): string | undefined {
   if (cookie) {
     for (const part of cookie.split(';')) {
       const [k, ...v] = part.trim().split('=');
-      if (k === COOKIE) return decodeURIComponent(v.join('='));
+      if (k === COOKIE) return decodeOrUndefined(v.join('=')) ?? '';
     }
   }
   return undefined;
 }
+
+function hasToken(req: http.IncomingMessage, url: URL, token: string): boolean {
+  const given = tokenOf(req, url);
+  return given ? safeEqual(given, token) : false;
+}
+
+/** The request target as a URL; undefined when it cannot be parsed. */
+function parseTarget(req: http.IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://placeholder');
+  } catch {
+    return undefined;
+  }
+}
+
+const oneLine = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0]!.slice(0, 500);
 
 export function csp(origin: string): string {
   const ws = origin.replace(/^http/, 'ws');
@@ -101,12 +134,15 @@ export function csp(origin: string): string {
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  if (host.trim() === '') throw new Error('host must not be empty (use 127.0.0.1, or 0.0.0.0 for every interface)');
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`dlab serve: ${line}\n`));
   const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const rendererDir = path.resolve(opts.rendererDir);
   const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
   let origin = '';
   let allowedHosts = new Set<string>();
+  let allowedOrigins = new Set<string>();
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -128,15 +164,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return o === undefined || o.toLowerCase() === `http://${hostHeader}` ? null : `origin ${o} refused`;
     }
     if (!allowedHosts.has(hostHeader)) return 'unexpected Host header';
+    // The page's origin, scheme included: exactly http://<one of this server's names>:<port>.
     const o = req.headers.origin;
-    if (o !== undefined && o !== origin && !allowedHosts.has(o.replace(/^https?:\/\//, '').toLowerCase())) {
-      return `origin ${o} refused`;
-    }
+    if (o !== undefined && !allowedOrigins.has(o.toLowerCase())) return `origin ${o.slice(0, 200)} refused`;
     return null;
   };
 
   const serveStatic = (res: http.ServerResponse, urlPath: string, setCookie: boolean) => {
-    let rel = decodeURIComponent(urlPath);
+    let rel = decodeOrUndefined(urlPath);
+    if (rel === undefined) return send(res, 400, { code: 'invalid_payload', message: 'malformed percent-encoding in the path' });
+    if (rel.includes('\0')) return send(res, 400, { code: 'invalid_payload', message: 'NUL in the path' });
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = path.resolve(rendererDir, '.' + rel);
     if (!file.startsWith(rendererDir + path.sep)) return send(res, 404, { code: 'not_found', message: 'not found' });
@@ -163,15 +200,43 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     if (setCookie) headers['Set-Cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
     res.writeHead(200, headers);
-    fs.createReadStream(file).pipe(res);
+    const stream = fs.createReadStream(file);
+    stream.on('error', (e) => {
+      log(`reading ${file} failed: ${oneLine(e)}`);
+      res.destroy();
+    });
+    stream.pipe(res);
   };
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://placeholder');
+  /** The answer to a request whose handler failed: a 500 if nothing was sent yet, else the connection dropped. */
+  const failed = (req: http.IncomingMessage, res: http.ServerResponse, e: unknown) => {
+    log(`${req.method ?? '?'} ${(req.url ?? '').slice(0, 200)} failed: ${oneLine(e)}`);
+    try {
+      if (!res.headersSent) send(res, 500, { ok: false, error: { code: 'internal', message: 'internal server error' } }, { Connection: 'close' });
+      else res.destroy();
+    } catch {
+      res.destroy();
+    }
+  };
+
+  /** Runs fn; an exception it throws (e.g. from a 'data' or 'end' listener) answers 500 instead of escaping. */
+  const guarded =
+    <A extends unknown[]>(req: http.IncomingMessage, res: http.ServerResponse, fn: (...a: A) => void) =>
+    (...a: A) => {
+      try {
+        fn(...a);
+      } catch (e) {
+        failed(req, res, e);
+      }
+    };
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.on('error', () => undefined); // a client that goes away mid-body is not our failure
+    const url = parseTarget(req);
+    if (!url) return send(res, 400, { code: 'invalid_payload', message: 'malformed request target' });
     const originProblem = checkOrigin(req);
     if (originProblem) return send(res, 403, { code: 'unauthorized', message: originProblem });
-    const given = tokenOf(req, url);
-    if (!given || !safeEqual(given, token)) {
+    if (!hasToken(req, url, token)) {
       return send(res, 401, { code: 'unauthorized', message: 'missing or wrong access token: open the URL printed by `dlab serve`' });
     }
     // ---- upload route (dataset files for datasets/import) ----
@@ -194,7 +259,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
             if (e instanceof UploadError) refuse(e.status, e.message);
             else refuse(500, `upload failed: ${(e as Error).message}`);
           },
-        );
+        )
+        .catch((e: unknown) => failed(req, res, e));
       return;
     }
     // ---- end upload route ----
@@ -207,15 +273,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const chunks: Buffer[] = [];
       let size = 0;
       let aborted = false;
-      req.on('data', (c: Buffer) => {
+      req.on('data', guarded(req, res, (c: Buffer) => {
         size += c.length;
         if (size > maxBody && !aborted) {
           aborted = true;
           send(res, 413, { ok: false, error: { code: 'invalid_payload', message: `request body over ${maxBody} bytes` } });
           req.destroy();
         } else if (!aborted) chunks.push(c);
-      });
-      req.on('end', () => {
+      }));
+      req.on('end', guarded(req, res, () => {
         if (aborted) return;
         let payload: unknown;
         try {
@@ -224,40 +290,72 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         } catch {
           return send(res, 400, { ok: false, error: { code: 'invalid_payload', message: 'body is not valid JSON' } });
         }
-        void dispatch(opts.lab.handlers, name, payload).then((reply) => {
-          const status = reply.ok ? 200 : reply.error.code === 'invalid_payload' ? 400 : reply.error.code === 'not_found' ? 404 : reply.error.code === 'internal' ? 500 : 409;
-          send(res, status, reply);
-        });
-      });
+        // dispatch is called inside the promise chain, so a synchronous throw is caught too
+        Promise.resolve()
+          .then(() => dispatch(opts.lab.handlers, name, payload))
+          .then((reply) => {
+            const status = reply.ok ? 200 : reply.error.code === 'invalid_payload' ? 400 : reply.error.code === 'not_found' ? 404 : reply.error.code === 'internal' ? 500 : 409;
+            send(res, status, reply);
+          })
+          .catch((e: unknown) => failed(req, res, e));
+      }));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { code: 'invalid_payload', message: 'method not allowed' });
     serveStatic(res, url.pathname, url.searchParams.has('token'));
+  };
+
+  const server = http.createServer((req, res) => guarded(req, res, handle)(req, res));
+
+  // Malformed HTTP (a garbage request line, a bad header, headers too large, a timeout): answer and close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    try {
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      const [status, text] =
+        err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } catch {
+      socket.destroy();
+    }
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const sockets = new Set<WebSocket>();
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://placeholder');
+  wss.on('error', (e) => log(`websocket server: ${oneLine(e)}`));
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // the http server no longer watches this socket: a reset while we answer must not become an uncaught 'error'
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string) => {
       socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
-    if (url.pathname !== channel.ws) return refuse(404, 'Not Found');
-    if (checkOrigin(req)) return refuse(403, 'Forbidden');
-    const given = tokenOf(req, url);
-    if (!given || !safeEqual(given, token)) return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws);
-      ws.on('close', () => sockets.delete(ws));
-      // The socket only carries events to the page; requests go over HTTP.
-      ws.on('message', () => ws.close(1003, 'requests go over HTTP'));
-      ws.send(JSON.stringify({ type: 'hello', requests: requestNames }));
-    });
+    try {
+      const url = parseTarget(req);
+      if (!url) return refuse(400, 'Bad Request');
+      if (url.pathname !== channel.ws) return refuse(404, 'Not Found');
+      if (checkOrigin(req)) return refuse(403, 'Forbidden');
+      if (!hasToken(req, url, token)) return refuse(401, 'Unauthorized');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        sockets.add(ws);
+        ws.on('close', () => sockets.delete(ws));
+        // e.g. a frame over maxPayload: drop that socket, not the server
+        ws.on('error', () => ws.terminate());
+        // The socket only carries events to the page; requests go over HTTP.
+        ws.on('message', () => ws.close(1003, 'requests go over HTTP'));
+        ws.send(JSON.stringify({ type: 'hello', requests: requestNames }));
+      });
+    } catch (e) {
+      log(`websocket upgrade ${(req.url ?? '').slice(0, 200)} failed: ${oneLine(e)}`);
+      socket.destroy();
+    }
   });
   const unsubscribe = opts.lab.events.onAny((name, payload) => {
-    const text = JSON.stringify({ type: 'event', name, payload });
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+    try {
+      const text = JSON.stringify({ type: 'event', name, payload });
+      for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+    } catch (e) {
+      log(`pushing event ${name} failed: ${oneLine(e)}`);
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -268,6 +366,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   origin = `http://${hostForUrl}:${port}`;
   allowedHosts = new Set([`${hostForUrl}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`].map((h) => h.toLowerCase()));
+  allowedOrigins = new Set([...allowedHosts].map((h) => `http://${h}`));
   return {
     url: `${origin}/?token=${token}`,
     origin,
