@@ -4,13 +4,22 @@
  */
 import { z } from 'zod';
 
-/** Identifiers: short, printable, no path separators. */
-export const Id = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'only letters, digits and _ . : -');
+/**
+ * The safe-id rule for every id that can become a path segment (runs,
+ * datasets, studies, uploads, artifacts): 1–128 characters of letters,
+ * digits and `_ . -`, starting with a letter, digit or `_` — so never `.`,
+ * `..`, a hidden name or something that reads as a flag, never a separator
+ * or a character a file system refuses (`:` on Windows).
+ */
+export const SAFE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export function isSafeId(s: string): boolean {
+  return SAFE_ID.test(s);
+}
+export const Id = z.string().min(1).max(128).regex(SAFE_ID, 'an id is letters, digits and _ . - (starting with a letter, digit or _)');
 export type Id = z.infer<typeof Id>;
+
+/** An absolute file path: POSIX `/…`, Windows `C:\…` or a UNC `\\server\…`. */
+export const ABSOLUTE_PATH = /^(\/|[A-Za-z]:[\\/]|\\\\)/;
 
 export const Factor = z.object({
   name: z.string().max(64),

@@ -219,6 +219,100 @@ describe('bundles', () => {
     });
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- crafted rows are edited freely
+  type Row = Record<string, any>;
+  /** Change one row file of the good bundle and re-declare it. */
+  const editRow = (files: Map<string, Buffer>, m: { files: { path: string; size: number; sha256: string }[] }, k: string, edit: (row: Row) => void) => {
+    const row = JSON.parse(files.get(k)!.toString());
+    edit(row);
+    const d = Buffer.from(JSON.stringify(row));
+    files.set(k, d);
+    const f = m.files.find((x) => x.path === k)!;
+    f.size = d.length;
+    f.sha256 = sha(d);
+  };
+  /** A run (or dataset) row copied under another id, added to the manifest. */
+  const extraRow = (kind: 'runs' | 'datasets', id: string, from: string) => (files: Map<string, Buffer>, m: { files: { path: string; size: number; sha256: string }[]; runs?: string[]; datasets?: string[] }) => {
+    const row = JSON.parse(files.get(`rows/${kind}/${from}.json`)!.toString());
+    if (kind === 'runs') row.run.id = id;
+    else row.row.id = id;
+    row.artifacts = [];
+    const d = Buffer.from(JSON.stringify(row));
+    files.set(`rows/${kind}/${id}.json`, d);
+    m.files.push({ path: `rows/${kind}/${id}.json`, size: d.length, sha256: sha(d) });
+    (kind === 'runs' ? m.runs : m.datasets)!.push(id);
+  };
+  const crafted: [string, () => Promise<string>, RegExp][] = [
+    ["a run whose id is '.'", () => craft('run-dot', extraRow('runs', '.', 'run-bundle-0')), /manifest\.json does not parse.*an id is letters/],
+    ["a run whose id is '..'", () => craft('run-dotdot', extraRow('runs', '..', 'run-bundle-0')), /manifest\.json does not parse.*an id is letters/],
+    ["a dataset whose id is '.'", async () => craft('dataset-dot', extraRow('datasets', '.', noiseId)), /manifest\.json does not parse.*an id is letters/],
+    ['a run whose config is not JSON', () => craft('poison-config', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.run.config_json = 'not json {'))), /config_json: is not JSON/],
+    ['a run whose config is not a run config', () => craft('poison-config-shape', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.run.config_json = '{"model":"beta_vae"}'))), /config_json: .*(params|datasetId)/],
+    ['a run with an unknown status', () => craft('poison-status', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.run.status = 'exploded'))), /run\.status/],
+    ['a run of an unknown method', () => craft('poison-model', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.run.model = 'rm -rf'))), /not a method this lab knows/],
+    ['a score that is not a score', () => craft('poison-score', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.evaluations[0].scores_json = '{"value": "high"}'))), /scores_json/],
+    ['a dataset whose info is empty', async () => craft('poison-info', (files, m) => editRow(files, m, `rows/datasets/${noiseId}.json`, (r) => (r.row.info_json = '{}'))), /info_json/],
+    ['an artifact whose row disagrees with the manifest on its size', () => craft('artifact-size', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.artifacts[0].size += 1))), /declared as \d+ bytes, its row says/],
+    ['a declared zip bomb', () => craft('bomb', (files, m) => {
+      const zeros = Buffer.alloc(48 << 20);
+      m.files.push({ path: 'files/runs/run-bundle-0/bomb.bin', size: zeros.length, sha256: sha(zeros) });
+      return { extra: [{ name: 'files/runs/run-bundle-0/bomb.bin', data: zeros }] };
+    }), /expands \d+×, over the limit of 100×/],
+    // refused on its rows before any file is inflated: its bytes are wrong too, yet the reason is the row check
+    ['a declared file that belongs to no row (checked before extraction)', () => craft('orphan', (files, m) => {
+      const data = crypto.randomBytes(5000);
+      m.files.push({ path: 'files/runs/run-bundle-0/orphan.bin', size: data.length, sha256: '0'.repeat(64) });
+      return { extra: [{ name: 'files/runs/run-bundle-0/orphan.bin', data }] };
+    }), /belongs to no row/],
+  ];
+
+  for (const [what, make, why] of crafted) {
+    it(`refuses ${what}; the lab's rows and files stay byte-for-byte the same`, async () => {
+      const file = await make();
+      const fresh = await Lab.open({ labDir: path.join(tmp.dir, `crafted-${what.replace(/\W+/g, '-')}`), backend: { backend: 'cpu', notes: [] }, adoptQueuedRuns: false });
+      try {
+        for (const lab of [fresh, b]) {
+          const before = dump(lab);
+          const dbBytes = sha(fs.readFileSync(path.join(lab.labDir, 'lab.sqlite')));
+          const err = await importBundle(lab, file).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(LabError);
+          expect((err as LabError).code).toBe('invalid_payload');
+          expect((err as LabError).message).toMatch(why);
+          expect(dump(lab)).toBe(before);
+          expect(fs.existsSync(path.join(lab.labDir, 'lab.sqlite'))).toBe(true);
+          expect(sha(fs.readFileSync(path.join(lab.labDir, 'lab.sqlite')))).toBe(dbBytes);
+        }
+      } finally {
+        await fresh.close();
+      }
+    });
+  }
+
+  it('replaces nothing it did not create: a folder already there without a row is refused, untouched', async () => {
+    const c = await Lab.open({ labDir: path.join(tmp.dir, 'c-folder'), backend: { backend: 'cpu', notes: [] }, adoptQueuedRuns: false });
+    try {
+      const mine = path.join(c.labDir, 'runs', 'run-bundle-1', 'my-notes.txt');
+      fs.mkdirSync(path.dirname(mine), { recursive: true });
+      fs.writeFileSync(mine, 'keep me');
+      const before = dump(c);
+      const err = await importBundle(c, good).catch((e: unknown) => e);
+      expect((err as LabError).code).toBe('conflict');
+      expect((err as LabError).message).toMatch(/runs\/run-bundle-1 already exists in this lab without a row/);
+      expect(dump(c)).toBe(before);
+      expect(fs.readFileSync(mine, 'utf8')).toBe('keep me');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses over the total limit set by DLAB_BUNDLE_MAX_BYTES, and the default total is 4 GiB', async () => {
+    const { defaultLimits } = await import('../../src/core/export/bundle.js');
+    expect(defaultLimits({}).maxTotalBytes).toBe(4 * 2 ** 30);
+    expect(defaultLimits({ DLAB_BUNDLE_MAX_BYTES: '2000' }).maxTotalBytes).toBe(2000);
+    expect(defaultLimits({ DLAB_BUNDLE_MAX_BYTES: 'lots' }).maxTotalBytes).toBe(4 * 2 ** 30);
+    await expect(importBundle(b, good, defaultLimits({ DLAB_BUNDLE_MAX_BYTES: '2000' }))).rejects.toThrow(/over the limit of 2000/);
+  });
+
   it('refuses archives over the size limits', async () => {
     const before = dump(b);
     await expect(importBundle(b, good, { maxTotalBytes: 1000 })).rejects.toThrow(/over the limit of 1000/);

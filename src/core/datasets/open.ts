@@ -6,6 +6,7 @@
  * in its start message and never touches SQLite).
  */
 import * as path from 'node:path';
+import { idPath } from '../util/paths.js';
 import { restorePerturbation } from '../perturbations/registry.js';
 import type { PerturbationSpec } from '../perturbations/types.js';
 import { openImported } from './importers/index.js';
@@ -13,8 +14,9 @@ import { findBuiltin } from './registry.js';
 import type { StoredDatasetRow } from './service.js';
 import type { GroundTruthDataset } from './types.js';
 
+/** A dataset's folder: `datasets/<id>` for a safe id, checked to stay inside `datasets/`. */
 export function datasetDir(labDir: string, id: string): string {
-  return path.join(labDir, 'datasets', id.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  return idPath(path.join(labDir, 'datasets'), id, 'dataset id');
 }
 
 export async function openDataset(

@@ -29,11 +29,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { LabError } from '../../shared/contract.js';
-import { Id } from '../../shared/domain.js';
+import { DatasetInfo, Id } from '../../shared/domain.js';
+import { EvaluationRecord, RunConfig, RunStatus } from '../../shared/runs.js';
+import { StudySpec } from '../../shared/requests/studies.js';
 import { datasetDir } from '../datasets/open.js';
 import { findBuiltin } from '../datasets/registry.js';
 import { ZipReader } from '../io/zip.js';
 import type { Lab } from '../lab.js';
+import { findObjective } from '../models/registry.js';
+import { PerturbationSpec } from '../perturbations/types.js';
+import { STUDY_KIND } from '../studies/store.js';
+import { idPath, isInside } from '../util/paths.js';
 import { canonicalJson } from '../perturbations/derived.js';
 import { nowIso, schemaVersion } from '../store/db.js';
 import { centralAttributes, ZipWriter } from './zip-writer.js';
@@ -57,38 +63,67 @@ export const Manifest = z
   .strict();
 export type Manifest = z.infer<typeof Manifest>;
 
-const ArtifactRow = z.object({ kind: z.string().max(64), path: z.string().max(1024), size: z.number().int().nonnegative(), sha256: z.string().max(128), created_at: z.string() }).strict();
-const StudyRow = z.object({ id: Id, name: z.string(), description: z.string(), config_json: z.string(), created_at: z.string() }).strict();
+/** A JSON text column whose content must pass `schema` — the schema the lab reads that column with. */
+function jsonText<T extends z.ZodType>(schema: T) {
+  return z.string().superRefine((text, ctx) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+      return;
+    }
+    const r = schema.safeParse(v);
+    if (!r.success) for (const i of r.error.issues.slice(0, 3)) ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(root)'}: ${i.message}` });
+  });
+}
+
+const IsoTime = z.string().max(64).regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z?$/, 'an ISO time');
+const ArtifactRow = z.object({ kind: z.string().max(64), path: z.string().max(1024), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), created_at: IsoTime }).strict();
+const StudyConfig = z.object({ kind: z.literal(STUDY_KIND), spec: StudySpec, datasetIds: z.record(z.string(), z.record(z.string(), Id)).optional() }).passthrough();
+const StudyRow = z.object({ id: Id, name: z.string().max(200), description: z.string().max(10_000), config_json: jsonText(StudyConfig), created_at: IsoTime }).strict();
 const DatasetRow = z
   .object({
-    row: z.object({ id: Id, name: z.string(), source: z.enum(['imported', 'derived']), info_json: z.string(), spec_json: z.string(), stats_json: z.string(), parent_id: Id.nullable(), created_at: z.string() }).strict(),
+    row: z
+      .object({
+        id: Id,
+        name: z.string().max(200),
+        source: z.enum(['imported', 'derived']),
+        info_json: jsonText(DatasetInfo),
+        spec_json: jsonText(PerturbationSpec),
+        stats_json: jsonText(z.record(z.string(), z.unknown())),
+        parent_id: Id.nullable(),
+        created_at: IsoTime,
+      })
+      .strict(),
     artifacts: z.array(ArtifactRow),
   })
   .strict();
+const StoredScore = EvaluationRecord.omit({ id: true, createdAt: true, provenance: true });
 const RunRow = z
   .object({
     run: z
       .object({
         id: Id,
         experiment_id: Id.nullable(),
-        model: z.string(),
+        model: z.string().max(64).refine((m) => findObjective(m) !== undefined, 'not a method this lab knows'),
         dataset_id: Id,
-        config_json: z.string(),
-        status: z.string(),
-        backend: z.string().nullable(),
+        config_json: jsonText(RunConfig),
+        status: RunStatus,
+        backend: z.string().max(32).nullable(),
         seed: z.number().int(),
-        step: z.number().int(),
-        total_steps: z.number().int(),
-        error: z.string().nullable(),
-        created_at: z.string(),
-        started_at: z.string().nullable(),
-        finished_at: z.string().nullable(),
+        step: z.number().int().nonnegative(),
+        total_steps: z.number().int().nonnegative(),
+        error: z.string().max(100_000).nullable(),
+        created_at: IsoTime,
+        started_at: IsoTime.nullable(),
+        finished_at: IsoTime.nullable(),
       })
       .strict(),
-    scalars: z.array(z.tuple([z.string(), z.number().int(), z.number()])),
-    evaluations: z.array(z.object({ metric: z.string(), scores_json: z.string(), provenance_json: z.string(), created_at: z.string() }).strict()),
-    tags: z.array(z.string().max(64)),
-    notes: z.array(z.object({ text: z.string(), created_at: z.string() }).strict()),
+    scalars: z.array(z.tuple([z.string().max(64), z.number().int(), z.number()])),
+    evaluations: z.array(z.object({ metric: z.string().max(64), scores_json: jsonText(StoredScore), provenance_json: jsonText(EvaluationRecord.shape.provenance), created_at: IsoTime }).strict()),
+    tags: z.array(z.string().min(1).max(64)),
+    notes: z.array(z.object({ text: z.string().max(10_000), created_at: IsoTime }).strict()),
     artifacts: z.array(ArtifactRow),
   })
   .strict();
@@ -219,19 +254,36 @@ export interface BundleLimits {
   maxEntries: number;
   maxEntryBytes: number;
   maxTotalBytes: number;
-  /** Largest uncompressed/compressed ratio of an entry over 1 MiB. */
+  /**
+   * Largest uncompressed/compressed ratio of an entry over 1 MiB. Deflate
+   * reaches ≈ 1030× at best (runs of one byte); what a bundle really holds
+   * (float32 checkpoints and codes ≈ 1.1×, JSON rows ≲ 20×) stays far below
+   * 100, so anything above it is a bomb, not data.
+   */
   maxRatio: number;
   maxManifestBytes: number;
+  /** Largest rows/… JSON entry (they are read into memory to be validated). */
+  maxRowBytes: number;
 }
 
-export const DEFAULT_LIMITS: BundleLimits = {
-  maxArchiveBytes: 16 * 2 ** 30,
-  maxEntries: 200_000,
-  maxEntryBytes: 2 ** 32 - 2,
-  maxTotalBytes: 32 * 2 ** 30,
-  maxRatio: 1100,
-  maxManifestBytes: 64 << 20,
-};
+/** Total bytes a bundle may unpack to by default; `DLAB_BUNDLE_MAX_BYTES` or the limits argument raise it. */
+export const DEFAULT_MAX_TOTAL_BYTES = 4 * 2 ** 30;
+
+export function defaultLimits(env: NodeJS.ProcessEnv = process.env): BundleLimits {
+  const fromEnv = Number(env.DLAB_BUNDLE_MAX_BYTES);
+  const total = Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_MAX_TOTAL_BYTES;
+  return {
+    maxArchiveBytes: total,
+    maxEntries: 200_000,
+    maxEntryBytes: Math.min(total, 2 * 2 ** 30),
+    maxTotalBytes: total,
+    maxRatio: 100,
+    maxManifestBytes: 64 << 20,
+    maxRowBytes: 256 << 20,
+  };
+}
+
+export const DEFAULT_LIMITS: BundleLimits = defaultLimits({});
 
 export interface BundleImportResult {
   study: string | null;
@@ -244,6 +296,7 @@ export interface BundleImportResult {
 }
 
 const refuse = (why: string) => new LabError('invalid_payload', `bundle refused: ${why}`);
+const issuesText = (e: z.ZodError) => e.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ').slice(0, 400);
 
 /** A safe relative name inside the bundle, or a reason why not. */
 export function checkEntryName(name: string): string | null {
@@ -262,7 +315,11 @@ async function readEntry(zip: ZipReader, name: string, max: number): Promise<Buf
   const e = zip.get(name)!;
   if (e.uncompressedSize > max) throw refuse(`${name} is larger than ${max} bytes`);
   const chunks: Uint8Array[] = [];
-  for await (const c of zip.stream(e)) chunks.push(c);
+  try {
+    for await (const c of zip.stream(e)) chunks.push(c);
+  } catch (err) {
+    throw err instanceof LabError ? err : refuse((err as Error).message);
+  }
   return Buffer.concat(chunks);
 }
 
@@ -270,8 +327,117 @@ function inside(rel: string, prefix: string): boolean {
   return checkEntryName(`files/${rel}`) === null && rel.startsWith(prefix);
 }
 
+/** What a bundle's rows hold, validated with the schemas the lab reads them with. */
+interface ParsedRows {
+  study: z.infer<typeof StudyRow> | null;
+  datasets: z.infer<typeof DatasetRow>[];
+  runs: z.infer<typeof RunRow>[];
+}
+
+async function readRows(zip: ZipReader, manifest: Manifest, declared: Map<string, z.infer<typeof FileEntry>>, L: BundleLimits, labDir: string): Promise<ParsedRows> {
+  const readJson = async <T>(rel: string, schema: z.ZodType<T>): Promise<T> => {
+    const f = declared.get(rel);
+    if (!f) throw refuse(`${rel} is missing`);
+    const buf = await readEntry(zip, rel, L.maxRowBytes);
+    if (sha256(buf) !== f.sha256) throw refuse(`checksum mismatch for '${rel}'`);
+    let json: unknown;
+    try {
+      json = JSON.parse(buf.toString('utf8'));
+    } catch (e) {
+      throw refuse(`${rel} is not JSON: ${(e as Error).message.slice(0, 200)}`);
+    }
+    const r = schema.safeParse(json);
+    if (!r.success) throw refuse(`${rel}: ${issuesText(r.error)}`);
+    return r.data;
+  };
+  const study = manifest.study ? await readJson(`rows/study.json`, StudyRow) : null;
+  if (study && study.id !== manifest.study) throw refuse('rows/study.json is not the manifest’s study');
+  const artifactChecks = (owner: string, prefix: string, artifacts: z.infer<typeof ArtifactRow>[]) => {
+    for (const a of artifacts) {
+      if (!inside(a.path, prefix)) throw refuse(`${owner}: artifact '${a.path}' is outside its folder`);
+      const f = declared.get(`files/${a.path}`);
+      if (!f) throw refuse(`${owner}: artifact '${a.path}' is missing`);
+      if (f.size !== a.size || f.sha256 !== a.sha256) throw refuse(`${owner}: artifact '${a.path}' is declared as ${f.size} bytes, its row says ${a.size} (or the checksums differ)`);
+    }
+  };
+  const datasets: ParsedRows['datasets'] = [];
+  for (const id of manifest.datasets) {
+    const d = await readJson(`rows/datasets/${id}.json`, DatasetRow);
+    if (d.row.id !== id || d.row.source !== 'derived') throw refuse(`rows/datasets/${id}.json is not the derived dataset ${id}`);
+    if ((JSON.parse(d.row.info_json) as DatasetInfo).id !== id) throw refuse(`dataset ${id}: its info names another id`);
+    artifactChecks(`dataset ${id}`, path.relative(labDir, datasetDir(labDir, id)).split(path.sep).join('/') + '/', d.artifacts);
+    datasets.push(d);
+  }
+  const runs: ParsedRows['runs'] = [];
+  for (const id of manifest.runs) {
+    const r = await readJson(`rows/runs/${id}.json`, RunRow);
+    if (r.run.id !== id) throw refuse(`rows/runs/${id}.json is not run ${id}`);
+    const cfg = RunConfig.parse(JSON.parse(r.run.config_json));
+    if (cfg.datasetId !== r.run.dataset_id || cfg.model !== r.run.model) throw refuse(`run ${id}: its row and its config disagree on the model or dataset`);
+    artifactChecks(`run ${id}`, `runs/${id}/`, r.artifacts);
+    runs.push(r);
+  }
+  const used = new Set<string>([...(study ? ['rows/study.json'] : []), ...datasets.map((d) => `rows/datasets/${d.row.id}.json`), ...runs.map((r) => `rows/runs/${r.run.id}.json`)]);
+  for (const d of datasets) for (const a of d.artifacts) used.add(`files/${a.path}`);
+  for (const r of runs) for (const a of r.artifacts) used.add(`files/${a.path}`);
+  for (const f of manifest.files) if (!used.has(f.path)) throw refuse(`'${f.path}' belongs to no row`);
+  return { study, datasets, runs };
+}
+
+/** Every entry's name, size and kind against the limits; nothing is inflated yet. */
+function checkStructure(zip: ZipReader, file: string, L: BundleLimits): Set<string> {
+  if (zip.entries.length > L.maxEntries) throw refuse(`${zip.entries.length} entries, over the limit of ${L.maxEntries}`);
+  const names = new Set<string>();
+  let total = 0;
+  for (const e of zip.entries) {
+    const bad = checkEntryName(e.name);
+    if (bad) throw refuse(`entry '${e.name.slice(0, 200)}': ${bad}`);
+    if (names.has(e.name)) throw refuse(`duplicate entry '${e.name}'`);
+    names.add(e.name);
+    if (e.uncompressedSize > L.maxEntryBytes) throw refuse(`entry '${e.name}' is ${e.uncompressedSize} bytes, over the limit of ${L.maxEntryBytes}`);
+    if (e.uncompressedSize > 1 << 20 && e.uncompressedSize > L.maxRatio * Math.max(1, e.compressedSize)) {
+      throw refuse(`entry '${e.name}' expands ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))}×, over the limit of ${L.maxRatio}× (a zip bomb?)`);
+    }
+    total += e.uncompressedSize;
+  }
+  if (total > L.maxTotalBytes) throw refuse(`contents are ${total} bytes, over the limit of ${L.maxTotalBytes} (DLAB_BUNDLE_MAX_BYTES raises it)`);
+  for (const a of centralAttributes(file)) {
+    if (a.unixMode !== null && (a.unixMode & 0o170000) !== 0 && (a.unixMode & 0o170000) !== 0o100000) {
+      throw refuse(`entry '${a.name}' is ${(a.unixMode & 0o170000) === 0o120000 ? 'a symlink' : 'not a regular file'}`);
+    }
+    if (a.host === 0 && (a.externalAttributes & 0x10) !== 0) throw refuse(`entry '${a.name}' is a directory`);
+  }
+  return names;
+}
+
+/** The manifest, and every declared file against the archive (names, sizes), before anything is written. */
+async function checkManifest(zip: ZipReader, names: Set<string>, L: BundleLimits): Promise<{ manifest: Manifest; declared: Map<string, z.infer<typeof FileEntry>> }> {
+  if (!names.has('manifest.json')) throw refuse('no manifest.json');
+  let json: unknown;
+  try {
+    json = JSON.parse((await readEntry(zip, 'manifest.json', L.maxManifestBytes)).toString('utf8'));
+  } catch (e) {
+    throw e instanceof LabError ? e : refuse(`manifest.json does not parse: ${(e as Error).message.slice(0, 300)}`);
+  }
+  const parsed = Manifest.safeParse(json);
+  if (!parsed.success) throw refuse(`manifest.json does not parse: ${issuesText(parsed.error)}`);
+  const manifest = parsed.data;
+  const declared = new Map(manifest.files.map((f) => [f.path, f]));
+  if (declared.size !== manifest.files.length) throw refuse('manifest declares a file twice');
+  for (const n of names) if (n !== 'manifest.json' && !declared.has(n)) throw refuse(`undeclared file '${n}'`);
+  for (const f of manifest.files) {
+    const bad = checkEntryName(f.path);
+    if (bad || f.path === 'manifest.json') throw refuse(`manifest names '${f.path.slice(0, 200)}': ${bad ?? 'the manifest itself'}`);
+    const e = zip.get(f.path);
+    if (!e) throw refuse(`declared file '${f.path}' is missing`);
+    if (e.uncompressedSize !== f.size) throw refuse(`'${f.path}' has ${e.uncompressedSize} bytes, the manifest says ${f.size}`);
+  }
+  for (const [what, ids] of [['run', manifest.runs], ['dataset', manifest.datasets]] as const) if (new Set(ids).size !== ids.length) throw refuse(`manifest lists a ${what} twice`);
+  return { manifest, declared };
+}
+
 export async function importBundle(lab: Lab, file: string, limits: Partial<BundleLimits> = {}): Promise<BundleImportResult> {
-  const L = { ...DEFAULT_LIMITS, ...limits };
+  const L = { ...defaultLimits(), ...limits };
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);
@@ -288,94 +454,10 @@ export async function importBundle(lab: Lab, file: string, limits: Partial<Bundl
   }
   const staging = path.join(lab.labDir, 'tmp', `bundle-import-${process.pid}-${crypto.randomBytes(5).toString('hex')}`);
   try {
-    // ---- structure, names, sizes
-    if (zip.entries.length > L.maxEntries) throw refuse(`${zip.entries.length} entries, over the limit of ${L.maxEntries}`);
-    const names = new Set<string>();
-    let total = 0;
-    for (const e of zip.entries) {
-      const bad = checkEntryName(e.name);
-      if (bad) throw refuse(`entry '${e.name.slice(0, 200)}': ${bad}`);
-      if (names.has(e.name)) throw refuse(`duplicate entry '${e.name}'`);
-      names.add(e.name);
-      if (e.uncompressedSize > L.maxEntryBytes) throw refuse(`entry '${e.name}' is ${e.uncompressedSize} bytes, over the limit of ${L.maxEntryBytes}`);
-      if (e.uncompressedSize > 1 << 20 && e.uncompressedSize > L.maxRatio * Math.max(1, e.compressedSize)) throw refuse(`entry '${e.name}' expands more than ${L.maxRatio}×`);
-      total += e.uncompressedSize;
-    }
-    if (total > L.maxTotalBytes) throw refuse(`contents are ${total} bytes, over the limit of ${L.maxTotalBytes}`);
-    for (const a of centralAttributes(file)) {
-      if (a.unixMode !== null && (a.unixMode & 0o170000) !== 0 && (a.unixMode & 0o170000) !== 0o100000) {
-        throw refuse(`entry '${a.name}' is ${(a.unixMode & 0o170000) === 0o120000 ? 'a symlink' : 'not a regular file'}`);
-      }
-      if (a.host === 0 && (a.externalAttributes & 0x10) !== 0) throw refuse(`entry '${a.name}' is a directory`);
-    }
-    // ---- manifest
-    if (!names.has('manifest.json')) throw refuse('no manifest.json');
-    let manifest: Manifest;
-    try {
-      manifest = Manifest.parse(JSON.parse((await readEntry(zip, 'manifest.json', L.maxManifestBytes)).toString('utf8')));
-    } catch (e) {
-      throw e instanceof LabError ? e : refuse(`manifest.json does not parse: ${(e as Error).message.slice(0, 300)}`);
-    }
-    const declared = new Map(manifest.files.map((f) => [f.path, f]));
-    if (declared.size !== manifest.files.length) throw refuse('manifest declares a file twice');
-    for (const n of names) if (n !== 'manifest.json' && !declared.has(n)) throw refuse(`undeclared file '${n}'`);
-    for (const f of manifest.files) {
-      const bad = checkEntryName(f.path);
-      if (bad || f.path === 'manifest.json') throw refuse(`manifest names '${f.path.slice(0, 200)}': ${bad ?? 'the manifest itself'}`);
-      const e = zip.get(f.path);
-      if (!e) throw refuse(`declared file '${f.path}' is missing`);
-      if (e.uncompressedSize !== f.size) throw refuse(`'${f.path}' has ${e.uncompressedSize} bytes, the manifest says ${f.size}`);
-    }
-    // ---- stage and verify every file
-    fs.mkdirSync(staging, { recursive: true });
-    for (const f of manifest.files) {
-      const dest = path.join(staging, ...f.path.split('/'));
-      if (!path.resolve(dest).startsWith(path.resolve(staging) + path.sep)) throw refuse(`'${f.path}' escapes the staging folder`);
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
-      const hash = crypto.createHash('sha256');
-      const fd = fs.openSync(dest, 'wx');
-      try {
-        for await (const c of zip.stream(zip.get(f.path)!)) {
-          hash.update(c);
-          fs.writeSync(fd, c);
-        }
-      } catch (e) {
-        throw e instanceof LabError ? e : refuse((e as Error).message);
-      } finally {
-        fs.closeSync(fd);
-      }
-      if (hash.digest('hex') !== f.sha256) throw refuse(`checksum mismatch for '${f.path}'`);
-    }
-    const readJson = <T>(rel: string, schema: z.ZodType<T>): T => {
-      try {
-        return schema.parse(JSON.parse(fs.readFileSync(path.join(staging, ...rel.split('/')), 'utf8')));
-      } catch (e) {
-        throw refuse(`${rel} does not parse: ${(e as Error).message.slice(0, 300)}`);
-      }
-    };
-    // ---- rows
-    const study = manifest.study ? readJson(`rows/study.json`, StudyRow) : null;
-    if (study && study.id !== manifest.study) throw refuse('rows/study.json is not the manifest’s study');
-    const datasets = manifest.datasets.map((id) => {
-      if (!declared.has(`rows/datasets/${id}.json`)) throw refuse(`no rows for dataset ${id}`);
-      const d = readJson(`rows/datasets/${id}.json`, DatasetRow);
-      if (d.row.id !== id || d.row.source !== 'derived') throw refuse(`rows/datasets/${id}.json is not the derived dataset ${id}`);
-      const prefix = path.relative(lab.labDir, datasetDir(lab.labDir, id)).split(path.sep).join('/') + '/';
-      for (const a of d.artifacts) if (!inside(a.path, prefix) || !declared.has(`files/${a.path}`)) throw refuse(`dataset ${id}: artifact '${a.path}' is outside its folder or missing`);
-      return d;
-    });
-    const runs = manifest.runs.map((id) => {
-      if (!declared.has(`rows/runs/${id}.json`)) throw refuse(`no rows for run ${id}`);
-      const r = readJson(`rows/runs/${id}.json`, RunRow);
-      if (r.run.id !== id) throw refuse(`rows/runs/${id}.json is not run ${id}`);
-      for (const a of r.artifacts) if (!inside(a.path, `runs/${id}/`) || !declared.has(`files/${a.path}`)) throw refuse(`run ${id}: artifact '${a.path}' is outside its folder or missing`);
-      return r;
-    });
-    const used = new Set<string>([...(study ? ['rows/study.json'] : []), ...datasets.map((d) => `rows/datasets/${d.row.id}.json`), ...runs.map((r) => `rows/runs/${r.run.id}.json`)]);
-    for (const d of datasets) for (const a of d.artifacts) used.add(`files/${a.path}`);
-    for (const r of runs) for (const a of r.artifacts) used.add(`files/${a.path}`);
-    for (const f of manifest.files) if (!used.has(f.path)) throw refuse(`'${f.path}' belongs to no row`);
-    // ---- conflicts and requirements
+    // ---- everything is checked before a byte is written: structure, manifest, rows, conflicts, targets
+    const names = checkStructure(zip, file, L);
+    const { manifest, declared } = await checkManifest(zip, names, L);
+    const { study, datasets, runs } = await readRows(zip, manifest, declared, L, lab.labDir);
     const db = lab.db;
     for (const req of manifest.requires) if (!findBuiltin(req) && !lab.datasets.storedRow(req)) throw new LabError('conflict', `the bundle needs the imported dataset '${req}', which this lab does not have`);
     const known = new Set(manifest.datasets);
@@ -396,6 +478,7 @@ export async function importBundle(lab: Lab, file: string, limits: Partial<Bundl
       if (spec(existingStudy.config_json) !== spec(study.config_json)) throw new LabError('conflict', `a different study '${study.id}' exists here`);
     }
     const newDatasets = datasets.filter((d) => {
+      if (findBuiltin(d.row.id)) throw new LabError('conflict', `dataset '${d.row.id}' is built into the lab`);
       const row = lab.datasets.storedRow(d.row.id);
       if (!row) return true;
       if (canonicalJson(row.spec) !== canonicalJson(JSON.parse(d.row.spec_json))) throw new LabError('conflict', `a different dataset '${d.row.id}' exists here`);
@@ -404,41 +487,63 @@ export async function importBundle(lab: Lab, file: string, limits: Partial<Bundl
     const newRuns = runs.filter((r) => {
       const ex = db.prepare('SELECT config_json FROM runs WHERE id = ?').get(r.run.id) as { config_json: string } | undefined;
       if (!ex) return true;
-      if (canonicalJson(JSON.parse(ex.config_json)) !== canonicalJson(JSON.parse(r.run.config_json))) throw new LabError('conflict', `a different run '${r.run.id}' exists here`);
+      let same = false;
+      try {
+        same = canonicalJson(JSON.parse(ex.config_json)) === canonicalJson(JSON.parse(r.run.config_json));
+      } catch {
+        /* a stored row that does not parse is not the same run */
+      }
+      if (!same) throw new LabError('conflict', `a different run '${r.run.id}' exists here`);
       return false;
     });
-    // ---- commit: rows in one transaction, folders moved inside it (and back on failure)
-    const moved: [string, string][] = [];
-    const moveDir = (fromRel: string, toAbs: string) => {
-      const from = path.join(staging, 'files', ...fromRel.split('/'));
-      if (!fs.existsSync(from)) return;
-      if (fs.existsSync(toAbs)) fs.rmSync(toAbs, { recursive: true, force: true }); // a folder without a row: left by a crash
-      fs.mkdirSync(path.dirname(toAbs), { recursive: true });
-      fs.renameSync(from, toAbs);
-      moved.push([toAbs, from]);
+    // Where the new rows' files go: each target must not exist yet — the import replaces nothing it did not create.
+    const targets: { from: string; to: string }[] = [];
+    const claim = (fromRel: string, to: string, what: string) => {
+      if (fs.existsSync(to)) throw new LabError('conflict', `${what}'s folder ${path.relative(lab.labDir, to)} already exists in this lab without a row; the import does not replace it (move it away and import again)`);
+      targets.push({ from: path.join(staging, 'files', ...fromRel.split('/')), to });
     };
+    for (const d of newDatasets) claim(path.relative(lab.labDir, datasetDir(lab.labDir, d.row.id)).split(path.sep).join('/'), datasetDir(lab.labDir, d.row.id), `dataset ${d.row.id}`);
+    for (const r of newRuns) claim(`runs/${r.run.id}`, idPath(path.join(lab.labDir, 'runs'), r.run.id, 'run id'), `run ${r.run.id}`);
+    // ---- stage and verify the files of the new rows
+    fs.mkdirSync(staging, { recursive: true });
+    const wanted = new Set<string>();
+    for (const d of newDatasets) for (const a of d.artifacts) wanted.add(`files/${a.path}`);
+    for (const r of newRuns) for (const a of r.artifacts) wanted.add(`files/${a.path}`);
+    for (const f of manifest.files) {
+      if (f.path.startsWith('rows/')) continue; // read and checked above
+      // the files of rows already here are checked, not written: a corrupt bundle is refused whole
+      const dest = wanted.has(f.path) ? path.join(staging, ...f.path.split('/')) : null;
+      if (dest && !isInside(staging, dest)) throw refuse(`'${f.path}' escapes the staging folder`);
+      if (dest) fs.mkdirSync(path.dirname(dest), { recursive: true });
+      const hash = crypto.createHash('sha256');
+      const fd = dest ? fs.openSync(dest, 'wx') : null;
+      let written = 0;
+      try {
+        for await (const c of zip.stream(zip.get(f.path)!)) {
+          written += c.length;
+          if (written > f.size) throw refuse(`'${f.path}' is larger than declared`);
+          hash.update(c);
+          if (fd !== null) fs.writeSync(fd, c);
+        }
+      } catch (e) {
+        throw e instanceof LabError ? e : refuse((e as Error).message);
+      } finally {
+        if (fd !== null) fs.closeSync(fd);
+      }
+      if (hash.digest('hex') !== f.sha256) throw refuse(`checksum mismatch for '${f.path}'`);
+    }
+    for (const t of targets) if (!fs.existsSync(t.from)) fs.mkdirSync(t.from, { recursive: true });
+    // ---- commit: rows in one transaction; the staged folders renamed into place last, inside it (and back on failure)
+    const moved: { from: string; to: string }[] = [];
     const tx = db.transaction(() => {
       if (study && !existingStudy) db.prepare('INSERT INTO experiments (id, name, description, config_json, created_at) VALUES (?, ?, ?, ?, ?)').run(study.id, study.name, study.description, study.config_json, study.created_at);
       const art = db.prepare('INSERT INTO artifacts (owner_kind, owner_id, kind, path, size, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-      for (const d of newDatasets) {
-        const r = d.row;
-        db.prepare('INSERT INTO datasets (id, name, source, info_json, spec_json, stats_json, parent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          r.id,
-          r.name,
-          r.source,
-          r.info_json,
-          r.spec_json,
-          r.stats_json,
-          r.parent_id,
-          r.created_at,
-        );
-        for (const a of d.artifacts) art.run('dataset', r.id, a.kind, a.path, a.size, a.sha256, a.created_at);
-        const rel = path.relative(lab.labDir, datasetDir(lab.labDir, r.id)).split(path.sep).join('/');
-        if (d.artifacts.length) moveDir(rel, datasetDir(lab.labDir, r.id));
+      const insDataset = db.prepare('INSERT INTO datasets (id, name, source, info_json, spec_json, stats_json, parent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const { row: r, artifacts } of newDatasets) {
+        insDataset.run(r.id, r.name, r.source, r.info_json, r.spec_json, r.stats_json, r.parent_id, r.created_at);
+        for (const a of artifacts) art.run('dataset', r.id, a.kind, a.path, a.size, a.sha256, a.created_at);
       }
-      const insRun = db.prepare(
-        `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(', ')})`,
-      );
+      const insRun = db.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(', ')})`);
       const insScalar = db.prepare('INSERT INTO scalars (run_id, key, step, value) VALUES (?, ?, ?, ?)');
       const insEval = db.prepare('INSERT INTO evaluations (run_id, metric, scores_json, provenance_json, created_at) VALUES (?, ?, ?, ?, ?)');
       const insTag = db.prepare('INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)');
@@ -451,19 +556,22 @@ export async function importBundle(lab: Lab, file: string, limits: Partial<Bundl
         for (const t of r.tags) insTag.run(r.run.id, t);
         for (const n of r.notes) insNote.run(r.run.id, n.text, n.created_at);
         for (const a of r.artifacts) art.run('run', r.run.id, a.kind, a.path, a.size, a.sha256, a.created_at);
-        moveDir(`runs/${r.run.id}`, path.join(lab.labDir, 'runs', r.run.id));
-        if (!fs.existsSync(path.join(lab.labDir, 'runs', r.run.id))) fs.mkdirSync(path.join(lab.labDir, 'runs', r.run.id), { recursive: true });
+      }
+      for (const t of targets) {
+        fs.mkdirSync(path.dirname(t.to), { recursive: true });
+        if (fs.existsSync(t.to)) throw new LabError('conflict', `${path.relative(lab.labDir, t.to)} appeared during the import; nothing was replaced`);
+        fs.renameSync(t.from, t.to);
+        moved.push(t);
       }
     });
     try {
       tx();
     } catch (e) {
-      for (const [to, from] of moved.reverse()) {
+      for (const t of moved.reverse()) {
         try {
-          fs.mkdirSync(path.dirname(from), { recursive: true });
-          fs.renameSync(to, from);
+          fs.renameSync(t.to, t.from);
         } catch {
-          /* best effort */
+          /* best effort: the staging folder is removed below */
         }
       }
       throw e;

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { Arch } from '../runs.js';
-import { Id } from '../domain.js';
+import { ABSOLUTE_PATH, Id } from '../domain.js';
 import { JobInfo } from '../jobs.js';
 
 const Value = z.union([z.number(), z.boolean(), z.string().max(200)]);
@@ -309,7 +309,7 @@ export const studyRequests = {
   },
   'bundles/import': {
     summary: 'Import a bundle (checked: paths, symlinks, undeclared files, checksums, sizes); atomic and idempotent. A job.',
-    input: z.object({ path: z.string().min(1).max(4096) }).strict(),
+    input: z.object({ path: z.string().min(1).max(4096).regex(ABSOLUTE_PATH, 'an absolute path (relative paths would resolve against the server’s working directory)') }).strict(),
     output: JobInfo,
   },
 } as const;

@@ -23,8 +23,9 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   'lab/info': { valid: [{}], invalid: [null, 'x', { extra: 1 }, []] },
   'datasets/list': { valid: [{}], invalid: [null, { id: 'dsprites' }, 7] },
   'datasets/get': {
-    valid: [{ id: 'dsprites' }, { id: 'derived:abc-1.2' }],
-    invalid: [{}, { id: 5 }, { id: '' }, { id: 'x'.repeat(129) }, { id: '../etc/passwd' }, { id: 'a b' }, { id: 'ok', more: true }],
+    valid: [{ id: 'dsprites' }, { id: 'derived.abc-1.2' }],
+    // ':' is refused since ids are path segments (Windows); '.' and '..' name folders
+    invalid: [{}, { id: 5 }, { id: '' }, { id: 'x'.repeat(129) }, { id: '../etc/passwd' }, { id: 'a b' }, { id: 'ok', more: true }, { id: '.' }, { id: '..' }, { id: 'derived:abc' }],
   },
   'datasets/samples': {
     valid: [{ id: 'dsprites', count: 16, seed: 3 }, { id: 'dsprites', indices: [0, 5, 737279] }],

@@ -42,5 +42,5 @@ export const studyContractCases = {
     valid: [{ studyId: 'study-1' }, { runIds: ['run-1', 'run-2'], checkpoints: false }],
     invalid: [{}, { studyId: 'study-1', runIds: ['run-1'] }, { runIds: [] }, { runIds: ['../x'] }],
   },
-  'bundles/import': { valid: [{ path: '/home/u/study.dlab.zip' }], invalid: [{}, { path: '' }, { path: 3 }] },
+  'bundles/import': { valid: [{ path: '/home/u/study.dlab.zip' }, { path: 'C:\\Users\\u\\s.zip' }], invalid: [{}, { path: '' }, { path: 3 }, { path: 'study.dlab.zip' }, { path: '../up/study.zip' }] },
 };
