@@ -1,6 +1,7 @@
 /**
  * Tables as CSV (RFC 4180: quoted when a field holds a comma, quote, CR or
- * LF; quotes doubled; CRLF line ends) and as LaTeX (booktabs: \toprule,
+ * LF; quotes doubled; CRLF line ends; text that would run as a spreadsheet
+ * formula neutralised) and as LaTeX (booktabs: \toprule,
  * \midrule, \bottomrule; text escaped; Greek letters and math signs as math).
  */
 export type Cell = string | number | null | undefined;
@@ -29,9 +30,18 @@ export function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or
+ * CR first — names and notes come from users and bundles) gets a leading `'`,
+ * the OWASP convention; numbers stay numbers.
+ */
+export function csvText(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
 export function toCsv(t: Pick<Table, 'columns' | 'rows'>): string {
-  const lines = [t.columns.map(csvField).join(',')];
-  for (const r of t.rows) lines.push(r.map((c) => csvField(cellText(c))).join(','));
+  const lines = [t.columns.map((c) => csvField(csvText(c))).join(',')];
+  for (const r of t.rows) lines.push(r.map((c) => csvField(typeof c === 'string' ? csvText(c) : cellText(c))).join(','));
   return lines.join('\r\n') + '\r\n';
 }
 

@@ -9,6 +9,19 @@ describe('CSV', () => {
     expect(csv).toBe('name,value\r\n"a,b",1.5\r\n"say ""hi""",\r\n"line\nbreak",-2\r\n');
     expect(parseCsv(csv)).toEqual([['name', 'value'], ['a,b', '1.5'], ['say "hi"', ''], ['line\nbreak', '-2']]);
   });
+
+  it('neutralises text a spreadsheet would run as a formula; numbers stay numbers', () => {
+    const csv = toCsv({ columns: ['=HEADER()', 'v'], rows: [['=cmd|\' /C calc\'!A0', -2], ['+1+1', 3], ['-2+3', 0], ['@SUM(A1)', 1], ['\tx', 1], ['plain -1', 1]] });
+    expect(parseCsv(csv)).toEqual([
+      ["'=HEADER()", 'v'],
+      ["'=cmd|' /C calc'!A0", '-2'],
+      ["'+1+1", '3'],
+      ["'-2+3", '0'],
+      ["'@SUM(A1)", '1'],
+      ["'\tx", '1'],
+      ['plain -1', '1'],
+    ]);
+  });
 });
 
 describe('LaTeX', () => {
