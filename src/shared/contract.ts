@@ -107,12 +107,17 @@ export const channel = {
   ws: '/ws',
 } as const;
 
-/** Validate an inbound payload; throws LabError('invalid_payload') with the issues. */
+const MAX_ISSUES = 20;
+
+/** Validate an inbound payload; throws LabError('invalid_payload') with the (first 20) issues. */
 export function parseInput<N extends RequestName>(name: N, payload: unknown): z.output<Requests[N]['input']> {
   const res = requests[name].input.safeParse(payload);
   if (!res.success) {
-    const issues = res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new LabError('invalid_payload', `invalid payload for ${name}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, issues);
+    // at most MAX_ISSUES, each cut short: a small malformed array must not earn a reply many times its size
+    const all = res.error.issues;
+    const issues = all.slice(0, MAX_ISSUES).map((i) => ({ path: i.path.join('.').slice(0, 200), message: i.message.slice(0, 300) }));
+    const more = all.length > MAX_ISSUES ? `; … and ${all.length - MAX_ISSUES} more` : '';
+    throw new LabError('invalid_payload', `invalid payload for ${name}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}${more}`, issues);
   }
   return res.data as z.output<Requests[N]['input']>;
 }

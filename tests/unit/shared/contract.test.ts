@@ -307,3 +307,19 @@ describe('dispatch', () => {
     expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_request' } });
   });
 });
+
+describe('invalid payload replies stay small', () => {
+  it('lists at most 20 issues and says how many more there were', () => {
+    const bad = () => parseInput('app/prefs/set', { guide: { done: Array(20001).fill(0) } });
+    let err: LabError | null = null;
+    try {
+      bad();
+    } catch (e) {
+      err = e as LabError;
+    }
+    expect(err).toBeInstanceOf(LabError);
+    expect(err!.issues).toHaveLength(20);
+    expect(err!.message).toMatch(/… and \d+ more$/);
+    expect(JSON.stringify(err!.toJSON()).length).toBeLessThan(20_000);
+  });
+});
