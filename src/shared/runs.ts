@@ -20,6 +20,10 @@ export type ModelInfo = z.infer<typeof ModelInfo>;
 export const Arch = z.enum(['conv', 'fc']);
 export type Arch = z.infer<typeof Arch>;
 
+/** Per-metric setting overrides, e.g. { factor_vae: { num_train: 500 } } — stored with each score. */
+export const MetricSettings = z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(64)])));
+export type MetricSettings = z.infer<typeof MetricSettings>;
+
 export const RunConfig = z.object({
   model: z.string().max(64),
   params: ParamValues,
@@ -39,7 +43,7 @@ export const RunConfig = z.object({
   /** Metrics to compute when the run finishes. */
   evaluate: z.array(z.string().max(64)).max(32),
   /** Per-metric setting overrides for that evaluation (e.g. { factor_vae: { num_train: 500 } }); stored with each score. */
-  evaluateSettings: z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(64)]))).optional(),
+  evaluateSettings: MetricSettings.optional(),
   /** Start the backend search here (default: best available). */
   backend: ComputeBackend.optional(),
   experimentId: Id.optional(),

@@ -5,7 +5,7 @@
  */
 import type { AnalysisResult, VarianceStructureWire } from '../../shared/requests/perturb.js';
 import { UsageError, flagNumber, flagString, type Command } from '../command.js';
-import { followJob } from './perturb.js';
+import { followJob, withLab } from '../helpers.js';
 
 const num = (v: number, w = 10) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4)).padStart(w);
 
@@ -62,8 +62,7 @@ export const analyzeCommand: Command = {
     const samples = flagNumber(ctx.args, 'samples', { integer: true, min: 10 });
     const seed = flagNumber(ctx.args, 'seed', { integer: true, min: 0 });
     const compareTo = flagString(ctx.args, 'compare-to');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const { parseInput } = await import('../../shared/contract.js');
       const input = parseInput('datasets/analyze', {
         id,
@@ -82,8 +81,6 @@ export const analyzeCommand: Command = {
       if (ctx.json) ctx.out(JSON.stringify(r, null, 2));
       else for (const line of formatAnalysis(r)) ctx.out(line);
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };

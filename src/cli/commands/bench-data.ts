@@ -1,6 +1,7 @@
 /** `dlab bench data [--json] [--batches N] [--batch-size N] [--dir PATH] [--keep]` */
 import { benchData } from '../../core/datasets/bench.js';
 import { type Command, flagNumber, flagString } from '../command.js';
+import { flagBool } from '../helpers.js';
 
 export const benchDataCommand: Command = {
   path: ['bench', 'data'],
@@ -13,7 +14,7 @@ export const benchDataCommand: Command = {
     const batches = flagNumber(ctx.args, 'batches', { integer: true, min: 1 }) ?? 1000;
     const batchSize = flagNumber(ctx.args, 'batch-size', { integer: true, min: 1 }) ?? 64;
     const dir = flagString(ctx.args, 'dir');
-    const keep = ctx.args.flags['keep'] === true;
+    const keep = flagBool(ctx.args, 'keep');
     let last = '';
     const r = await benchData({
       dir,

@@ -3,14 +3,14 @@ import { writeNpy } from '../../core/io/npy.js';
 import { renderBatch } from '../../core/datasets/grid.js';
 import { imageSize } from '../../core/datasets/types.js';
 import { UsageError, flagString, type Command } from '../command.js';
+import { withLab } from '../helpers.js';
 
 export const datasetsCommand: Command = {
   path: ['datasets'],
   summary: 'List the datasets the lab knows.',
   usage: 'dlab datasets [--json]',
   async run(ctx) {
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const list = lab.datasets.list();
       if (ctx.json) ctx.out(JSON.stringify(list, null, 2));
       else
@@ -18,9 +18,7 @@ export const datasetsCommand: Command = {
           ctx.out(`${d.id.padEnd(28)} ${String(d.count).padStart(8)} images  ${d.imageShape.join('×').padEnd(8)} ${d.source}${d.approximation ? ' (approximation)' : ''}  ${d.name}`);
         }
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -31,8 +29,7 @@ export const datasetShowCommand: Command = {
   async run(ctx) {
     const id = ctx.args.positionals[0];
     if (!id) throw new UsageError('dataset show needs a dataset id');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const info = lab.datasets.get(id);
       if (ctx.json) ctx.out(JSON.stringify(info, null, 2));
       else {
@@ -45,9 +42,7 @@ export const datasetShowCommand: Command = {
         if (info.sha256) ctx.out(`sha256: ${info.sha256}`);
       }
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -68,8 +63,7 @@ export const datasetSampleCommand: Command = {
       return Number(t);
     });
     if (indices.length > 100_000) throw new UsageError('--indices: at most 100,000 images at once');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const ds = await lab.datasets.open(id);
       const bad = indices.find((i) => i >= ds.info.count);
       if (bad !== undefined) throw new Error(`index ${bad} outside 0…${ds.info.count - 1} for ${id}`);
@@ -79,8 +73,6 @@ export const datasetSampleCommand: Command = {
       const summary = { dataset: id, file: outFile, shape: [indices.length, h, w, c], dtype: 'float32', bytes: indices.length * imageSize(ds.info) * 4 };
       ctx.out(ctx.json ? JSON.stringify(summary) : `wrote ${summary.shape.join('×')} float32 to ${outFile}`);
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };

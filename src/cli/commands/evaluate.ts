@@ -1,4 +1,5 @@
 import { UsageError, flagList, flagNumber, type Command } from '../command.js';
+import { withLab } from '../helpers.js';
 import { progressLine } from '../progress.js';
 
 export const evaluateCommand: Command = {
@@ -16,8 +17,7 @@ export const evaluateCommand: Command = {
     }
     const metrics = flagList(ctx.args, 'metrics');
     const seed = flagNumber(ctx.args, 'seed', { integer: true, min: 0 });
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       // settings arrive as strings from the command line: numbers where they parse
       const typed = Object.fromEntries(
         Object.entries(settings).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([a, b]) => [a, b === 'true' ? true : b === 'false' ? false : Number.isFinite(Number(b)) ? Number(b) : b]))]),
@@ -50,8 +50,6 @@ export const evaluateCommand: Command = {
           ctx.out(`${s.metric.padEnd(18)} ${s.value === null ? `failed: ${s.error}` : s.value.toFixed(4)}  ${extra}  (${JSON.stringify(s.provenance.samples)}, ${s.seconds.toFixed(1)} s)`);
         }
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };

@@ -6,6 +6,7 @@ import type { StudyFormat } from '../../core/export/study.js';
 import { toCsv } from '../../core/export/table.js';
 import { exportStudy } from '../../core/studies/exports.js';
 import { UsageError, flagList, flagNumber, flagString, type Command } from '../command.js';
+import { flagBool, withLab } from '../helpers.js';
 
 const STUDY_FORMATS: StudyFormat[] = ['svg', 'pdf', 'png', 'csv', 'json', 'tex', 'html'];
 
@@ -21,8 +22,7 @@ export const exportStudyCommand: Command = {
     const dpi = flagNumber(ctx.args, 'dpi', { integer: true, min: 36 });
     const out = flagString(ctx.args, 'out');
     const metric = flagString(ctx.args, 'metric');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const r = exportStudy(lab, id, { formats, ...(dpi ? { dpi } : {}), ...(metric ? { metric } : {}), ...(out ? { outDir: path.resolve(out) } : {}) });
       if (ctx.json) ctx.out(JSON.stringify(r, null, 2));
       else {
@@ -30,9 +30,7 @@ export const exportStudyCommand: Command = {
         for (const f of r.files) ctx.out(`  ${f}`);
       }
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -46,8 +44,7 @@ export const exportRunsCommand: Command = {
     const format = flagString(ctx.args, 'format') ?? 'csv';
     if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, got '${format}'`);
     const out = path.resolve(flagString(ctx.args, 'out') ?? '.');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const runs = ids.map((id) => {
         const r = lab.runs.summary(id);
         if (!r) throw new Error(`no run '${id}'`);
@@ -83,9 +80,7 @@ export const exportRunsCommand: Command = {
       if (ctx.json) ctx.out(JSON.stringify({ dir: out, files }));
       else ctx.out(`${files.join(', ')} in ${out}`);
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -99,15 +94,11 @@ export const exportBundleCommand: Command = {
     if (!study === !runs) throw new UsageError('give either --study or --runs');
     const out = flagString(ctx.args, 'out');
     if (!out) throw new UsageError('--out FILE is required');
-    const no = (k: string) => ctx.args.flags[k] === 'false' || ctx.args.flags[k] === '0';
-    const lab = await ctx.openLab();
-    try {
-      const r = exportBundle(lab, { ...(study ? { studyId: study } : { runIds: runs! }), checkpoints: !no('checkpoints'), codes: !no('codes') }, path.resolve(out));
+    return withLab(ctx, async (lab) => {
+      const r = exportBundle(lab, { ...(study ? { studyId: study } : { runIds: runs! }), checkpoints: flagBool(ctx.args, 'checkpoints', true), codes: flagBool(ctx.args, 'codes', true) }, path.resolve(out));
       ctx.out(ctx.json ? JSON.stringify(r) : `${r.path}: ${r.runs} runs, ${r.datasets} derived datasets, ${r.files} files, ${r.bytes} bytes, sha256 ${r.sha256}`);
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -118,8 +109,7 @@ export const importBundleCommand: Command = {
   async run(ctx) {
     const file = ctx.args.positionals[0];
     if (!file) throw new UsageError('a bundle file is required');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const r = await importBundle(lab, path.resolve(file));
       ctx.out(
         ctx.json
@@ -127,9 +117,7 @@ export const importBundleCommand: Command = {
           : `imported ${r.runsImported.length} runs (${r.runsSkipped.length} already here), ${r.datasetsImported.length} datasets (${r.datasetsSkipped.length} already here)${r.study ? `, study ${r.study}${r.studyImported ? '' : ' (already here)'}` : ''}`,
       );
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { flagBool, withLab } from '../helpers.js';
 import type { ComputeDiagnosis } from '../../shared/requests/app.js';
 
 /** The compute diagnosis as text: what is in use, then each finding with its evidence and what to do. */
@@ -23,10 +24,9 @@ export const infoCommand: Command = {
   summary: 'Version, compute backend (and why not a better one, with what to do), lab dir, schema version.',
   usage: 'dlab info [--json] [--recheck] [--lab-dir DIR]\n  --recheck  load the GPU package in a child process and read TensorFlow’s own log (a few seconds)',
   async run(ctx) {
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const info = lab.info();
-      const compute = await lab.handlers['app/compute']({ recheck: ctx.args.flags['recheck'] === true });
+      const compute = await lab.handlers['app/compute']({ recheck: flagBool(ctx.args, 'recheck') });
       if (ctx.json) ctx.out(JSON.stringify({ ...info, compute }, null, 2));
       else {
         ctx.out(`${info.name} ${info.version}`);
@@ -37,8 +37,6 @@ export const infoCommand: Command = {
         ctx.out(`node ${info.node} on ${info.platform}`);
       }
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };

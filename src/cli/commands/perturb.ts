@@ -3,51 +3,9 @@
  * its id and statistics. A learned kind trains inside the save job (progress
  * bar on a terminal; Ctrl+C cancels and nothing is stored).
  */
-import type { Lab } from '../../core/lab.js';
-import type { JobInfo } from '../../shared/jobs.js';
 import type { PerturbationStatsWire } from '../../shared/requests/perturb.js';
-import { UsageError, flagList, flagNumber, flagString, type CliContext, type Command } from '../command.js';
-import { progressLine } from '../progress.js';
-
-function parseSets(ctx: CliContext): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of flagList(ctx.args, 'set') ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set expects key=value, got '${kv}'`);
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
-
-/** Follow a job until it ends: a progress bar on a terminal, JSON lines with --json, a few lines otherwise. Ctrl+C cancels it. */
-export async function followJob(ctx: CliContext, lab: Lab, job: JobInfo, label: string): Promise<JobInfo> {
-  let lastTenth = -1;
-  const off = lab.events.on('jobs/progress', (j) => {
-    if (j.id !== job.id || j.status !== 'running') return;
-    if (ctx.json) return;
-    if (ctx.tty) process.stdout.write(progressLine(label, j.fraction, j.message.slice(0, 40)));
-    else {
-      const tenth = Math.floor(j.fraction * 10);
-      if (tenth > lastTenth) {
-        lastTenth = tenth;
-        ctx.out(`${label} ${(j.fraction * 100).toFixed(0)}% ${j.message}`);
-      }
-    }
-  });
-  const onSigint = () => {
-    ctx.err(`\ncancelling ${label} (nothing is stored)…`);
-    lab.jobs.cancel(job.id);
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    const end = await lab.jobs.wait(job.id);
-    if (ctx.tty && !ctx.json) process.stdout.write('\n');
-    return end;
-  } finally {
-    process.off('SIGINT', onSigint);
-    off();
-  }
-}
+import { UsageError, flagNumber, flagString, type Command } from '../command.js';
+import { followJob, parseSets, withLab } from '../helpers.js';
 
 const f4 = (v: number | null) => (v === null ? '—' : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
 
@@ -78,7 +36,7 @@ export const perturbCommand: Command = {
     if (!base) throw new UsageError('a base dataset id is required (see dlab datasets)');
     const kind = flagString(ctx.args, 'kind');
     if (!kind) throw new UsageError('--kind is required (uniform-noise, manipulation, pattern, intensity, blur, background, compose)');
-    const params: Record<string, string | number> = parseSets(ctx);
+    const params: Record<string, string | number> = parseSets(ctx.args);
     const eps = flagNumber(ctx.args, 'epsilon', { min: 0 });
     if (eps !== undefined) params.epsilon = eps;
     const seed = flagNumber(ctx.args, 'seed', { integer: true, min: 0 }) ?? 0;
@@ -92,8 +50,7 @@ export const perturbCommand: Command = {
         throw new UsageError(`--blocks must be JSON, e.g. '[{"kind":"pattern","params":{"texture":"checker"}}]'`);
       }
     }
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const entry = (await lab.handlers['perturbations/list']({})).find((e) => e.id === kind);
       const epsShown = params.epsilon ?? entry?.params.find((p) => p.key === 'epsilon')?.default ?? '?';
       const name = flagString(ctx.args, 'name') ?? `${base} ${kind} ε=${epsShown} seed ${seed}`;
@@ -131,8 +88,6 @@ export const perturbCommand: Command = {
         }
       }
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };

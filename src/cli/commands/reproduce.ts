@@ -13,8 +13,9 @@ import { studyService } from '../../core/studies/service.js';
 import { countCells } from '../../core/studies/spec.js';
 import { formatTable1 } from '../../core/studies/text.js';
 import { UsageError, flagList, flagNumber, flagString, type Command } from '../command.js';
+import { flagBool, withLab } from '../helpers.js';
 import { formatDuration } from '../progress.js';
-import { countsLine, flagBool, runStudyForeground } from './study.js';
+import { countsLine, runStudyForeground } from './study.js';
 
 export const reproduceCommand: Command = {
   path: ['reproduce'],
@@ -37,8 +38,7 @@ export const reproduceCommand: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const svc = studyService(lab);
       const same = flagBool(ctx.args, 'new') ? undefined : svc.repo.list().find((s) => canonicalJson(s.spec) === canonicalJson(spec));
       const study = same ?? svc.create(spec);
@@ -63,8 +63,6 @@ export const reproduceCommand: Command = {
         ctx.out(`\nreport: ${path.join(ex.dir, 'report.html')} (+ ${ex.files.length - 1} figure/table/data files)`);
       }
       return status === 'done' && detail.counts.failed === 0 ? 0 : 1;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };

@@ -2,17 +2,8 @@ import type { Lab } from '../../core/lab.js';
 import { RUN_DEFAULTS } from '../../core/training/config.js';
 import type { RunConfig, RunSummary } from '../../shared/runs.js';
 import { UsageError, flagList, flagNumber, flagString, type CliContext, type Command } from '../command.js';
+import { parseSets, withLab } from '../helpers.js';
 import { formatDuration, progressLine } from '../progress.js';
-
-function parseSets(ctx: CliContext): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of flagList(ctx.args, 'set') ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set expects key=value, got '${kv}'`);
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
 
 /** Follow a run in the foreground until it stops; Ctrl+C pauses it at a checkpoint. */
 async function follow(ctx: CliContext, lab: Lab, id: string): Promise<RunSummary> {
@@ -68,7 +59,7 @@ export const trainCommand: Command = {
     const steps = flagNumber(ctx.args, 'steps', { integer: true, min: 1 }) ?? RUN_DEFAULTS.steps;
     const config: RunConfig = {
       model,
-      params: parseSets(ctx),
+      params: parseSets(ctx.args),
       datasetId,
       arch,
       latent: flagNumber(ctx.args, 'latent', { integer: true, min: 1 }) ?? RUN_DEFAULTS.latent,
@@ -86,16 +77,13 @@ export const trainCommand: Command = {
       if (!['tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, wasm or cpu');
       config.backend = backend as RunConfig['backend'];
     }
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const [run] = await lab.handlers['runs/launch']({ config: { ...config, seed: undefined } as never, seeds: [config.seed] });
       if (!ctx.json) ctx.out(`run ${run!.id}: ${model} on ${datasetId}, ${steps} steps, backend ${lab.info().backend}`);
       const s = await follow(ctx, lab, run!.id);
       printSummary(ctx, s);
       return s.status === 'finished' ? 0 : s.status === 'paused' ? 130 : 1;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -104,17 +92,14 @@ export const runsCommand: Command = {
   summary: 'List runs (newest first).',
   usage: 'dlab runs [--json]',
   async run(ctx) {
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const runs = lab.runs.list();
       if (ctx.json) ctx.out(JSON.stringify(runs, null, 2));
       else
         for (const r of runs)
           ctx.out(`${r.id}  ${r.status.padEnd(11)} ${r.model.padEnd(12)} ${r.datasetId.padEnd(20)} ${String(r.step).padStart(8)}/${r.totalSteps}  seed ${r.seed}`);
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -130,8 +115,7 @@ export const runShowCommand: Command = {
   usage: 'dlab run show <id> [--json]',
   async run(ctx) {
     const id = runId(ctx);
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const d = await lab.handlers['runs/get']({ id });
       if (ctx.json) ctx.out(JSON.stringify(d, null, 2));
       else {
@@ -142,9 +126,7 @@ export const runShowCommand: Command = {
         for (const c of d.checkpoints) ctx.out(`  checkpoint step ${c.step}: ${c.path} (${(c.size / 1e6).toFixed(1)} MB, sha256 ${c.sha256.slice(0, 12)}…)`);
       }
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -155,15 +137,12 @@ function controlCommand(action: 'cancel' | 'pause'): Command {
     usage: `dlab run ${action} <id> [--json]`,
     async run(ctx) {
       const id = runId(ctx);
-      const lab = await ctx.openLab();
-      try {
+      return withLab(ctx, async (lab) => {
         const s = await lab.handlers[action === 'cancel' ? 'runs/cancel' : 'runs/pause']({ id });
         if (ctx.json) ctx.out(JSON.stringify(s));
         else ctx.out(s.status === 'running' ? `${id}: ${action} requested; the process training it stops at the next step` : `${id}: ${s.status}`);
         return 0;
-      } finally {
-        await lab.close();
-      }
+      });
     },
   };
 }
@@ -177,15 +156,12 @@ export const runResumeCommand: Command = {
   usage: 'dlab run resume <id> [--json]',
   async run(ctx) {
     const id = runId(ctx);
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       await lab.handlers['runs/resume']({ id });
       const s = await follow(ctx, lab, id);
       printSummary(ctx, s);
       return s.status === 'finished' ? 0 : s.status === 'paused' ? 130 : 1;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 

@@ -4,13 +4,9 @@ import type { Lab } from '../../core/lab.js';
 import { studyService } from '../../core/studies/service.js';
 import { formatTable1 } from '../../core/studies/text.js';
 import type { StudyCounts } from '../../shared/requests/studies.js';
-import { UsageError, flagNumber, flagString, type CliContext, type Command, type ParsedArgs } from '../command.js';
+import { UsageError, flagNumber, flagString, type CliContext, type Command } from '../command.js';
+import { flagBool, withLab } from '../helpers.js';
 import { etaSeconds, formatDuration, progressLine } from '../progress.js';
-
-export function flagBool(args: ParsedArgs, name: string): boolean {
-  const v = args.flags[name];
-  return v === true || v === 'true' || v === '1';
-}
 
 function studyId(ctx: CliContext): string {
   const id = ctx.args.positionals[0];
@@ -75,16 +71,13 @@ export const studyListCommand: Command = {
   summary: 'List studies (newest first) with their progress.',
   usage: 'dlab study list [--json]',
   async run(ctx) {
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const list = studyService(lab).list();
       if (ctx.json) ctx.out(JSON.stringify(list, null, 2));
       else if (list.length === 0) ctx.out('no studies (start one with dlab reproduce zietlow2021)');
       else for (const s of list) ctx.out(`${s.id}  ${s.name}\n    ${s.preset ? `${s.preset.id}/${s.preset.scale}, ` : ''}${countsLine(s.counts)}`);
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -95,8 +88,7 @@ export const studyShowCommand: Command = {
   async run(ctx) {
     const id = studyId(ctx);
     const metric = flagString(ctx.args, 'metric');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const svc = studyService(lab);
       const d = svc.detail(id);
       const results = d.counts.evaluated > 0 ? svc.results(id, metric ? { metric } : {}) : null;
@@ -111,9 +103,7 @@ export const studyShowCommand: Command = {
       for (const c of d.cells) ctx.out(`  ${c.key.padEnd(42)} ${c.status.padEnd(11)} ${c.evaluated ? 'scored' : '      '} ${c.runId ?? ''}`);
       if (results) ctx.out(formatTable1(results));
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -125,8 +115,7 @@ export const studyResumeCommand: Command = {
     const id = studyId(ctx);
     const concurrency = flagNumber(ctx.args, 'concurrency', { integer: true, min: 1 });
     const retryFailed = flagBool(ctx.args, 'retry-failed');
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const status = await runStudyForeground(ctx, lab, id, { retryFailed, ...(concurrency ? { concurrency } : {}) });
       const svc = studyService(lab);
       const d = svc.detail(id);
@@ -136,9 +125,7 @@ export const studyResumeCommand: Command = {
         if (d.counts.evaluated > 0) ctx.out(formatTable1(svc.results(id)));
       }
       return status === 'done' ? 0 : status === 'cancelled' ? 130 : 1;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 
@@ -151,14 +138,11 @@ export const studyResultsCommand: Command = {
     const metric = flagString(ctx.args, 'metric');
     const resamples = flagNumber(ctx.args, 'resamples', { integer: true, min: 100 });
     const seed = flagNumber(ctx.args, 'seed', { integer: true, min: 0 });
-    const lab = await ctx.openLab();
-    try {
+    return withLab(ctx, async (lab) => {
       const r = studyService(lab).results(id, { ...(metric ? { metric } : {}), ...(resamples ? { resamples } : {}), ...(seed !== undefined ? { seed } : {}) });
       ctx.out(ctx.json ? JSON.stringify(r, null, 2) : formatTable1(r));
       return 0;
-    } finally {
-      await lab.close();
-    }
+    });
   },
 };
 

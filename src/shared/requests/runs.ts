@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Id, ImageBatch } from '../domain.js';
 import { JobInfo } from '../jobs.js';
-import { EvaluationRecord, MetricInfo, ModelInfo, RunConfig, RunDetail, RunSummary } from '../runs.js';
+import { EvaluationRecord, MetricInfo, MetricSettings, ModelInfo, RunConfig, RunDetail, RunSummary } from '../runs.js';
 
 export const runRequests = {
   'models/list': {
@@ -88,7 +88,7 @@ export const runRequests = {
       .object({
         id: Id,
         metrics: z.array(z.string().max(64)).min(1).max(32).optional(),
-        settings: z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(64)]))).optional(),
+        settings: MetricSettings.optional(),
         seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
       })
       .strict(),

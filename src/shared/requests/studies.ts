@@ -18,7 +18,7 @@
  * - `bundles/export` / `bundles/import`: jobs.
  */
 import { z } from 'zod';
-import { Arch } from '../runs.js';
+import { Arch, MetricSettings } from '../runs.js';
 import { ABSOLUTE_PATH, Id } from '../domain.js';
 import { JobInfo } from '../jobs.js';
 
@@ -85,7 +85,6 @@ export const StudyTraining = z
   .strict();
 export type StudyTraining = z.infer<typeof StudyTraining>;
 
-export const MetricSettings = z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(64)])));
 
 export const StudyEvaluation = z
   .object({
