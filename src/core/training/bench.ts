@@ -6,14 +6,27 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findBuiltin } from '../datasets/registry.js';
 import type { ArchKind } from '../models/architectures.js';
 import type { BackendName } from './backend.js';
 import { initBackend } from './backend.js';
 import { createTrainer } from './trainer.js';
 
-/** Where the PyTorch reference script is looked for (override with DLAB_TORCH_BENCH). */
-export const DEFAULT_TORCH_SCRIPT = '/work/shared/bench/torch_vae_step.py';
+/**
+ * The project's PyTorch reference script, `scripts/bench/torch_vae_step.py`,
+ * found by walking up from this module to the folder with package.json
+ * (override with --torch PATH or DLAB_TORCH_BENCH).
+ */
+export function defaultTorchScript(from = path.dirname(fileURLToPath(import.meta.url))): string | null {
+  for (let dir = from, i = 0; i < 8; i++, dir = path.dirname(dir)) {
+    const p = path.join(dir, 'scripts', 'bench', 'torch_vae_step.py');
+    if (fs.existsSync(p) && fs.existsSync(path.join(dir, 'package.json'))) return p;
+    if (path.dirname(dir) === dir) break;
+  }
+  return null;
+}
 
 export interface TrainBenchOptions {
   model: string;
@@ -26,7 +39,7 @@ export interface TrainBenchOptions {
   seed?: number;
   params?: Record<string, unknown>;
   backend?: BackendName;
-  /** Path of the PyTorch reference script, or null to skip it. Default: DLAB_TORCH_BENCH or DEFAULT_TORCH_SCRIPT if present. */
+  /** Path of the PyTorch reference script, or null to skip it. Default: DLAB_TORCH_BENCH, else the project's scripts/bench/torch_vae_step.py. */
   torchScript?: string | null;
   torchThreads?: number;
   python?: string;
@@ -37,7 +50,7 @@ export interface TorchResult {
   msPerStep?: number;
   stepsPerSec?: number;
   error?: string;
-  /** The reference times a β-VAE (β = 4) with latent 10 at batch 64. */
+  /** Same method (β-VAE), architecture, batch, latent size and channels as ours. */
   comparable: boolean;
 }
 
@@ -66,13 +79,22 @@ export interface TrainBenchResult {
 
 export function torchScriptPath(given?: string | null): string | null {
   if (given === null) return null;
-  const p = given ?? process.env['DLAB_TORCH_BENCH'] ?? DEFAULT_TORCH_SCRIPT;
-  return fs.existsSync(p) ? p : null;
+  const p = given ?? process.env['DLAB_TORCH_BENCH'] ?? defaultTorchScript();
+  return p && fs.existsSync(p) ? p : null;
 }
 
-/** Run the PyTorch reference (`torch_vae_step.py ARCH THREADS STEPS`) and parse its line. */
-export function runTorchReference(script: string, arch: ArchKind, threads: number, steps: number, python = '/usr/bin/python3'): Promise<TorchResult> {
-  const args = [script, arch, String(threads), String(steps)];
+export interface TorchWorkload {
+  arch: ArchKind;
+  threads: number;
+  steps: number;
+  batch: number;
+  latent: number;
+  channels: number;
+}
+
+/** Run the PyTorch reference on the same workload and parse its line; a missing PyTorch is said in one line. */
+export function runTorchReference(script: string, w: TorchWorkload, python = process.env['DLAB_PYTHON'] ?? 'python3'): Promise<TorchResult> {
+  const args = [script, '--arch', w.arch, '--threads', String(w.threads), '--steps', String(w.steps), '--batch', String(w.batch), '--latent', String(w.latent), '--channels', String(w.channels)];
   const command = [python, ...args].join(' ');
   return new Promise((resolve) => {
     let out = '';
@@ -84,7 +106,8 @@ export function runTorchReference(script: string, arch: ArchKind, threads: numbe
     child.on('close', (code) => {
       const m = /ms\/step=([\d.]+)\s+steps\/s=([\d.]+)/.exec(out);
       if (code !== 0 || !m) {
-        resolve({ command, error: (err.trim().split('\n').pop() ?? '') || `exit code ${code}`, comparable: false });
+        const missing = /No module named '?torch'?/.test(err);
+        resolve({ command, error: missing ? 'PyTorch is not installed for this python (Debian: apt-get install python3-torch)' : (err.trim().split('\n').pop() ?? '') || `exit code ${code}`, comparable: false });
         return;
       }
       resolve({ command, msPerStep: Number(m[1]), stepsPerSec: Number(m[2]), comparable: false });
@@ -140,8 +163,9 @@ export async function runTrainBench(opts: TrainBenchOptions): Promise<TrainBench
     };
     const script = torchScriptPath(opts.torchScript);
     if (script) {
-      const torch = await runTorchReference(script, opts.arch, opts.torchThreads ?? 2, Math.max(3, opts.steps), opts.python);
-      torch.comparable = opts.model === 'beta_vae' && opts.batch === 64 && latent === 10 && entry.info.imageShape[2] === 1;
+      const channels = entry.info.imageShape[2];
+      const torch = await runTorchReference(script, { arch: opts.arch, threads: opts.torchThreads ?? 1, steps: Math.max(3, opts.steps), batch: opts.batch, latent, channels }, opts.python);
+      torch.comparable = opts.model === 'beta_vae';
       result.torch = torch;
     }
     return result;
