@@ -2,7 +2,9 @@
  * Training objectives (models). A new method is one file in objectives/ plus
  * one line here; the UI forms and the CLI read names, descriptions and
  * hyperparameters (defaults, ranges, the paper's values, disentanglement_lib's
- * grid) from this list.
+ * grid) from this list. A regularised VAE (β-VAE, AnnealedVAE, β-TCVAE,
+ * FactorVAE, DIP-VAE) is a regularizer over the VAE core of objectives/vae.ts;
+ * AE, SlowVAE and PCL implement the objective interface directly.
  */
 import type { ModelInfo } from '../../shared/runs.js';
 import type { ParamValues } from '../../shared/params.js';

@@ -4,16 +4,16 @@
  * step is the global step before the update).
  */
 import type { Scalar } from '@tensorflow/tfjs';
-import { numberParam, vaeBase } from './common.js';
-import type { ObjectiveDef } from './types.js';
+import { numberParam } from './common.js';
 import { num } from './types.js';
+import { vaeObjective } from './vae.js';
 
 /** The capacity schedule. */
 export function annealedCapacity(step: number, cMax: number, iterationThreshold: number): number {
   return Math.min(cMax, (cMax * step) / iterationThreshold);
 }
 
-export const annealedVae: ObjectiveDef = {
+export const annealedVae = vaeObjective({
   id: 'annealed_vae',
   name: 'AnnealedVAE',
   description:
@@ -28,21 +28,9 @@ export const annealedVae: ObjectiveDef = {
       max: 10000000,
     }),
   ],
-  variational: true,
-  pairs: false,
-  decoder: true,
-  create({ tf }) {
-    return {
-      extraParams: [],
-      loss(out, ctx) {
-        const { reconstruction, kl, klPerDim } = vaeBase(tf, out);
-        const c = annealedCapacity(ctx.step, num(ctx.params, 'c_max'), num(ctx.params, 'iteration_threshold'));
-        const capacity = tf.scalar(c);
-        const penalty = tf.mul(num(ctx.params, 'gamma'), tf.abs(tf.sub(kl, capacity))) as Scalar;
-        const loss = tf.add(reconstruction, penalty) as Scalar;
-        const elbo = tf.add(reconstruction, kl) as Scalar;
-        return { loss, terms: { loss, reconstruction, kl, elbo, capacity, capacity_penalty: penalty }, klPerDim };
-      },
-    };
+  regularizer({ tf, step, params, kl }) {
+    const capacity = tf.scalar(annealedCapacity(step, num(params, 'c_max'), num(params, 'iteration_threshold')));
+    const penalty = tf.mul(num(params, 'gamma'), tf.abs(tf.sub(kl, capacity))) as Scalar;
+    return { klTerm: penalty, logged: { capacity, capacity_penalty: penalty } };
   },
-};
+});

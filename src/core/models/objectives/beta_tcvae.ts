@@ -8,9 +8,9 @@
  */
 import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
 import type { Tf } from '../../training/backend.js';
-import { numberParam, vaeBase } from './common.js';
-import type { ObjectiveDef } from './types.js';
+import { numberParam } from './common.js';
 import { num } from './types.js';
+import { vaeObjective } from './vae.js';
 
 /** Minibatch estimate of the total correlation of q(z). */
 export function totalCorrelation(tf: Tf, z: Tensor2D, mean: Tensor2D, logvar: Tensor2D): Scalar {
@@ -26,7 +26,7 @@ export function totalCorrelation(tf: Tf, z: Tensor2D, mean: Tensor2D, logvar: Te
   return tf.mean(tf.sub(logQz, logQzProduct)) as Scalar;
 }
 
-export const betaTcvae: ObjectiveDef = {
+export const betaTcvae = vaeObjective({
   id: 'beta_tcvae',
   name: 'β-TCVAE',
   description:
@@ -41,19 +41,8 @@ export const betaTcvae: ObjectiveDef = {
       grid: [1, 2, 4, 6, 8, 10],
     }),
   ],
-  variational: true,
-  pairs: false,
-  decoder: true,
-  create({ tf }) {
-    return {
-      extraParams: [],
-      loss(out, ctx) {
-        const { reconstruction, kl, klPerDim } = vaeBase(tf, out);
-        const tc = totalCorrelation(tf, out.z, out.mean, out.logvar!);
-        const loss = tf.add(tf.add(reconstruction, kl), tf.mul(num(ctx.params, 'beta') - 1, tc)) as Scalar;
-        const elbo = tf.add(reconstruction, kl) as Scalar;
-        return { loss, terms: { loss, reconstruction, kl, elbo, tc }, klPerDim };
-      },
-    };
+  regularizer({ tf, params, z, mean, logvar }) {
+    const tc = totalCorrelation(tf, z, mean, logvar);
+    return { penalty: tf.mul(num(params, 'beta') - 1, tc) as Scalar, logged: { tc } };
   },
-};
+});

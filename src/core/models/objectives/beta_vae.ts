@@ -1,10 +1,10 @@
 /** β-VAE (Higgins et al. 2017): reconstruction + β·KL. */
 import type { Scalar } from '@tensorflow/tfjs';
-import { numberParam, vaeBase } from './common.js';
-import type { ObjectiveDef } from './types.js';
+import { numberParam } from './common.js';
 import { num } from './types.js';
+import { vaeObjective } from './vae.js';
 
-export const betaVae: ObjectiveDef = {
+export const betaVae = vaeObjective({
   id: 'beta_vae',
   name: 'β-VAE',
   description: 'VAE with the KL term weighted by β (Higgins et al., ICLR 2017). β = 1 is the plain VAE.',
@@ -18,18 +18,5 @@ export const betaVae: ObjectiveDef = {
       grid: [1, 2, 4, 6, 8, 16],
     }),
   ],
-  variational: true,
-  pairs: false,
-  decoder: true,
-  create({ tf }) {
-    return {
-      extraParams: [],
-      loss(out, ctx) {
-        const { reconstruction, kl, klPerDim } = vaeBase(tf, out);
-        const loss = tf.add(reconstruction, tf.mul(num(ctx.params, 'beta'), kl)) as Scalar;
-        const elbo = tf.add(reconstruction, kl) as Scalar;
-        return { loss, terms: { loss, reconstruction, kl, elbo }, klPerDim };
-      },
-    };
-  },
-};
+  regularizer: ({ tf, params, kl }) => ({ klTerm: tf.mul(num(params, 'beta'), kl) as Scalar }),
+});

@@ -1,4 +1,4 @@
-/** Loss pieces shared by the objectives (disentanglement_lib conventions). */
+/** Loss pieces shared by the objectives (disentanglement_lib conventions); the VAE core built from them is vae.ts. */
 import type { Scalar, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import type { ParamSpec } from '../../../shared/params.js';
 import type { Tf } from '../../training/backend.js';
@@ -22,17 +22,6 @@ export function gaussianKlPerDim(tf: Tf, mean: Tensor2D, logvar: Tensor2D): Tens
 /** Batch-mean KL summed over the latent dimensions. */
 export function gaussianKl(tf: Tf, klPerDim: Tensor1D): Scalar {
   return tf.sum(klPerDim) as Scalar;
-}
-
-/** Reconstruction + KL of a VAE forward pass (the pieces most objectives start from). */
-export function vaeBase(
-  tf: Tf,
-  out: { x: Tensor4D; mean: Tensor2D; logvar: Tensor2D | null; logits: Tensor4D | null },
-): { reconstruction: Scalar; kl: Scalar; klPerDim: Tensor1D } {
-  if (!out.logits || !out.logvar) throw new Error('a variational objective needs logits and log-variances');
-  const reconstruction = bernoulliReconstruction(tf, out.x, out.logits);
-  const klPerDim = gaussianKlPerDim(tf, out.mean, out.logvar);
-  return { reconstruction, kl: gaussianKl(tf, klPerDim), klPerDim };
 }
 
 export function numberParam(

@@ -1,9 +1,11 @@
 /** DIP-VAE regulariser pieces (Kumar et al. 2018; disentanglement_lib conventions). */
 import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
 import type { Tf } from '../../training/backend.js';
-import { numberParam, vaeBase } from './common.js';
-import type { ForwardOutputs, ObjectiveDef } from './types.js';
+import { numberParam } from './common.js';
+import type { ObjectiveDef } from './types.js';
 import { num } from './types.js';
+import type { RegularizerContext } from './vae.js';
+import { vaeObjective } from './vae.js';
 
 /** Cov[μ] over the batch: E[μμᵀ] − E[μ]E[μ]ᵀ (divides by B). */
 export function covariance(tf: Tf, mean: Tensor2D): Tensor2D {
@@ -23,8 +25,8 @@ export function dipRegularizer(tf: Tf, cov: Tensor2D, lambdaOd: number, lambdaD:
 }
 
 /**
- * A DIP-VAE objective: reconstruction + KL + the DIP regulariser on the
- * covariance that `covarianceOf` picks (type I: Cov[μ]; type II: Cov[μ] + E[diag σ²]).
+ * A DIP-VAE method: the VAE core plus the DIP regulariser on the covariance
+ * that `covarianceOf` picks (type I: Cov[μ]; type II: Cov[μ] + E[diag σ²]).
  */
 export function makeDipVae(opts: {
   id: string;
@@ -32,9 +34,9 @@ export function makeDipVae(opts: {
   description: string;
   /** Default of λ_d / λ_od. */
   lambdaDFactor: number;
-  covarianceOf(tf: Tf, out: ForwardOutputs): Tensor2D;
+  covarianceOf(ctx: RegularizerContext): Tensor2D;
 }): ObjectiveDef {
-  return {
+  return vaeObjective({
     id: opts.id,
     name: opts.name,
     description: opts.description,
@@ -48,21 +50,10 @@ export function makeDipVae(opts: {
       }),
       numberParam('lambda_d_factor', 'λ_d / λ_od', 'Weight of the diagonal term relative to λ_od.', { default: opts.lambdaDFactor, min: 0, max: 1000 }),
     ],
-    variational: true,
-    pairs: false,
-    decoder: true,
-    create({ tf }) {
-      return {
-        extraParams: [],
-        loss(out, ctx) {
-          const { reconstruction, kl, klPerDim } = vaeBase(tf, out);
-          const lambdaOd = num(ctx.params, 'lambda_od');
-          const dip = dipRegularizer(tf, opts.covarianceOf(tf, out), lambdaOd, lambdaOd * num(ctx.params, 'lambda_d_factor'));
-          const loss = tf.add(tf.add(reconstruction, kl), dip) as Scalar;
-          const elbo = tf.add(reconstruction, kl) as Scalar;
-          return { loss, terms: { loss, reconstruction, kl, elbo, dip }, klPerDim };
-        },
-      };
+    regularizer(ctx) {
+      const lambdaOd = num(ctx.params, 'lambda_od');
+      const dip = dipRegularizer(ctx.tf, opts.covarianceOf(ctx), lambdaOd, lambdaOd * num(ctx.params, 'lambda_d_factor'));
+      return { penalty: dip, logged: { dip } };
     },
-  };
+  });
 }

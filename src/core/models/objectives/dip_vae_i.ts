@@ -7,5 +7,5 @@ export const dipVaeI = makeDipVae({
   description:
     'VAE whose posterior means are pushed to be decorrelated with unit variance across the batch (Kumar et al., ICLR 2018, type I).',
   lambdaDFactor: 10,
-  covarianceOf: (tf, out) => covariance(tf, out.mean),
+  covarianceOf: ({ tf, mean }) => covariance(tf, mean),
 });

@@ -8,9 +8,9 @@ export const dipVaeII = makeDipVae({
   description:
     'VAE whose aggregate posterior covariance (covariance of the means plus the mean posterior variance) is pushed towards the identity (Kumar et al., ICLR 2018, type II).',
   lambdaDFactor: 1,
-  covarianceOf: (tf, out) => {
+  covarianceOf: ({ tf, mean, logvar }) => {
     // diag(mean σ²) as eye · row vector (tf.diag has no gradient)
-    const encVar = tf.mul(tf.eye(out.mean.shape[1]), tf.mean(tf.exp(out.logvar!), 0, true)) as Tensor2D;
-    return tf.add(covariance(tf, out.mean), encVar) as Tensor2D;
+    const encVar = tf.mul(tf.eye(mean.shape[1]), tf.mean(tf.exp(logvar), 0, true)) as Tensor2D;
+    return tf.add(covariance(tf, mean), encVar) as Tensor2D;
   },
 });

@@ -10,9 +10,9 @@ import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
 import type { Tf } from '../../training/backend.js';
 import type { Rng } from '../../util/rng.js';
 import { createMlp } from '../architectures.js';
-import { numberParam, vaeBase } from './common.js';
-import type { ObjectiveDef } from './types.js';
+import { numberParam } from './common.js';
 import { num } from './types.js';
+import { vaeObjective } from './vae.js';
 
 /**
  * Flat gather indices that shuffle each column of a B×L matrix independently
@@ -52,7 +52,7 @@ export function discriminatorLoss(tf: Tf, logitsReal: Tensor2D, logitsShuffled: 
 
 export const DISCRIMINATOR_SIZES = [1000, 1000, 1000, 1000, 1000, 1000] as const;
 
-export const factorVae: ObjectiveDef = {
+export const factorVae = vaeObjective({
   id: 'factor_vae',
   name: 'FactorVAE',
   description:
@@ -75,9 +75,6 @@ export const factorVae: ObjectiveDef = {
     numberParam('disc_beta1', 'Discriminator Adam β₁', 'First-moment decay of the discriminator optimiser.', { default: 0.5, min: 0, max: 0.999999 }),
     numberParam('disc_beta2', 'Discriminator Adam β₂', 'Second-moment decay of the discriminator optimiser.', { default: 0.9, min: 0, max: 0.999999 }),
   ],
-  variational: true,
-  pairs: false,
-  decoder: true,
   create({ tf, latent, params, rng, scope }) {
     const disc = createMlp(tf, {
       sizes: [latent, ...DISCRIMINATOR_SIZES, 2],
@@ -86,15 +83,11 @@ export const factorVae: ObjectiveDef = {
       scope: `${scope}/discriminator`,
     });
     return {
-      extraParams: [],
-      loss(out, ctx) {
-        const { reconstruction, kl, klPerDim } = vaeBase(tf, out);
-        const tc = discriminatorTc(tf, disc.apply(out.z));
-        const loss = tf.add(tf.add(reconstruction, kl), tf.mul(num(ctx.params, 'gamma'), tc)) as Scalar;
-        const elbo = tf.add(reconstruction, kl) as Scalar;
-        return { loss, terms: { loss, reconstruction, kl, elbo, tc }, klPerDim };
+      regularizer(ctx) {
+        const tc = discriminatorTc(tf, disc.apply(ctx.z));
+        return { penalty: tf.mul(num(ctx.params, 'gamma'), tc) as Scalar, logged: { tc } };
       },
-      aux: {
+      secondPlayer: {
         params: disc.params.map((p) => ({ name: `discriminator/${p.name}`, variable: p.variable })),
         adam: { lr: num(params, 'disc_lr'), beta1: num(params, 'disc_beta1'), beta2: num(params, 'disc_beta2'), epsilon: 1e-8 },
         loss(z, ctx) {
@@ -105,4 +98,4 @@ export const factorVae: ObjectiveDef = {
       },
     };
   },
-};
+});

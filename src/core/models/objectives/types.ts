@@ -3,6 +3,8 @@
  * the forward pass the trainer computed (codes, samples, decoder logits) and
  * returns its loss with every term by name. Objectives that train a second
  * player with its own optimiser (FactorVAE's discriminator) expose it as `aux`.
+ * The regularised VAE methods do not implement it by hand: vae.ts builds it
+ * from the VAE core and the method's regularizer.
  */
 import type { Scalar, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import type { ParamSpec, ParamValues } from '../../../shared/params.js';
