@@ -93,7 +93,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     // Loaded lazily: usage errors and pure commands never start the compute backend.
     openLab: async (): Promise<Lab> => {
       const explicit = flagString(args, 'lab-dir');
-      const prefs = await import('../core/prefs.js');
+      const prefs = await import('../core/app/prefs.js');
       // --lab-dir, else DLAB_HOME, else the folder chosen in Preferences, else the app's default
       const labDir = explicit || process.env.DLAB_HOME ? resolveLabDir(explicit) : (prefs.nextLabDirFrom(prefs.locationFile()) ?? resolveLabDir());
       // the preferred backend (DLAB_BACKEND wins) applies to the CLI and its training workers too

@@ -11,7 +11,7 @@ import { registerIpc } from './ipc.js';
 import { DESKTOP_CSP, hardenWebContents, windowOptions } from './window.js';
 // --- desktop app: menu, preferences applied at start (app packaging room) ---
 import * as fs from 'node:fs';
-import { backendFromPrefs, locationFile, nextLabDirFrom, readPrefs } from '../core/prefs.js';
+import { backendFromPrefs, locationFile, nextLabDirFrom, readPrefs } from '../core/app/prefs.js';
 import { dispatch } from '../shared/dispatch.js';
 import { installMenu, navigateScript, showGuideScript, type MenuOptions, type ScreenRef } from './menu.js';
 

@@ -7,7 +7,6 @@ import { Lab } from '../../src/core/lab.js';
 import { exportBundle, importBundle } from '../../src/core/export/bundle.js';
 import { ZipWriter } from '../../src/core/export/zip-writer.js';
 import { ZipReader } from '../../src/core/io/zip.js';
-import { studyService } from '../../src/core/studies/service.js';
 import type { RunConfig } from '../../src/shared/runs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -97,7 +96,7 @@ beforeAll(async () => {
   b = await Lab.open({ labDir: path.join(tmp.dir, 'b'), backend: { backend: 'cpu', notes: [] }, adoptQueuedRuns: false });
   const job = await a.handlers['perturbations/save']({ name: 'noisy', baseId: 'dsprites', kind: 'uniform-noise', params: { epsilon: 0.1 }, seed: 0, statsSamples: 16 });
   noiseId = ((await a.jobs.wait(job.id)).result as { datasetId: string }).datasetId;
-  const study = studyService(a).create({
+  const study = a.studies.create({
     name: 'bundle study',
     methods: [{ id: 'beta_vae', model: 'beta_vae', params: { beta: 4 } }],
     datasets: [{ base: 'dsprites', variants: [{ role: 'original' }, { role: 'noise', kind: 'uniform-noise', params: { epsilon: 0.1 }, seed: 0 }] }],
@@ -150,7 +149,7 @@ describe('bundles', () => {
     da.render(12345, ia, 0);
     db.render(12345, ib, 0);
     expect(Buffer.from(ib.buffer)).toEqual(Buffer.from(ia.buffer));
-    expect(studyService(b).results(studyId).groups.map((g) => [g.variant, g.mean])).toEqual([['original', 0.25], ['noise', 0.125]]);
+    expect(b.studies.results(studyId).groups.map((g) => [g.variant, g.mean])).toEqual([['original', 0.25], ['noise', 0.125]]);
     const before = dump(b);
     const r2 = await importBundle(b, good);
     expect(r2.runsImported).toEqual([]);

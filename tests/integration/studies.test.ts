@@ -2,8 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../src/core/lab.js';
-import { studyHandlers } from '../../src/core/studies/handlers.js';
-import { studyService } from '../../src/core/studies/service.js';
 import { exportStudy } from '../../src/core/studies/exports.js';
 import { exportBundle, importBundle } from '../../src/core/export/bundle.js';
 import type { StudySpec } from '../../src/shared/requests/studies.js';
@@ -43,23 +41,23 @@ describe('a tiny study end to end through the Lab', () => {
   it('creates the noise dataset, trains 8 runs, resumes after a restart without duplicates, aggregates, exports and bundles', async () => {
     const labDir = path.join(tmp.dir, 'lab');
     let lab = await Lab.open({ labDir, maxConcurrentRuns: 2 });
-    let h = studyHandlers(lab);
+    let h = lab.handlers;
     const { study, job } = await h['studies/create']({ spec, start: true });
     expect(study.counts.cells).toBe(8);
     expect(job).not.toBeNull();
 
     // let part of it finish, then "crash" (close the Lab: its workers are stopped, their runs interrupted)
     for (let i = 0; i < 1200; i++) {
-      if (studyService(lab).detail(study.id).counts.evaluated >= 3) break;
+      if (lab.studies.detail(study.id).counts.evaluated >= 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const before = studyService(lab).detail(study.id);
+    const before = lab.studies.detail(study.id);
     expect(before.counts.evaluated).toBeGreaterThanOrEqual(3);
     const finishedBefore = before.cells.filter((c) => c.status === 'finished').map((c) => c.runId!);
     await lab.close();
 
     lab = await Lab.open({ labDir, maxConcurrentRuns: 2 });
-    h = studyHandlers(lab);
+    h = lab.handlers;
     const resumed = await h['studies/resume']({ id: study.id });
     const done = await lab.jobs.wait(resumed.job.id);
     expect(done.status, done.error ?? '').toBe('done');
@@ -122,9 +120,9 @@ describe('a tiny study end to end through the Lab', () => {
       const second = await importBundle(other, bundle.path);
       expect(second.runsImported).toHaveLength(0);
       expect(second.runsSkipped).toHaveLength(8);
-      const res2 = studyService(other).results(study.id);
+      const res2 = other.studies.results(study.id);
       expect(res2.groups.map((g) => [g.method, g.variant, g.n, g.mean])).toEqual(res.groups.map((g) => [g.method, g.variant, g.n, g.mean]));
-      expect(studyService(other).detail(study.id).counts.evaluated).toBe(8);
+      expect(other.studies.detail(study.id).counts.evaluated).toBe(8);
     } finally {
       await other.close();
     }

@@ -9,7 +9,6 @@ import * as path from 'node:path';
 import { canonicalJson } from '../../core/perturbations/derived.js';
 import { exportStudy } from '../../core/studies/exports.js';
 import { getPreset, presetToSpec } from '../../core/studies/presets.js';
-import { studyService } from '../../core/studies/service.js';
 import { countCells } from '../../core/studies/spec.js';
 import { formatTable1 } from '../../core/studies/text.js';
 import { UsageError, flagList, flagNumber, flagString, type Command } from '../command.js';
@@ -39,7 +38,7 @@ export const reproduceCommand: Command = {
       throw new UsageError((e as Error).message);
     }
     return withLab(ctx, async (lab) => {
-      const svc = studyService(lab);
+      const svc = lab.studies;
       const same = flagBool(ctx.args, 'new') ? undefined : svc.repo.list().find((s) => canonicalJson(s.spec) === canonicalJson(spec));
       const study = same ?? svc.create(spec);
       const t0 = Date.now();

@@ -1,7 +1,6 @@
 /** `dlab study list|show|resume|results`: studies from the command line. */
 import * as os from 'node:os';
 import type { Lab } from '../../core/lab.js';
-import { studyService } from '../../core/studies/service.js';
 import { formatTable1 } from '../../core/studies/text.js';
 import type { StudyCounts } from '../../shared/requests/studies.js';
 import { UsageError, flagNumber, flagString, type CliContext, type Command } from '../command.js';
@@ -24,7 +23,7 @@ export const countsLine = (c: StudyCounts) =>
  */
 export async function runStudyForeground(ctx: CliContext, lab: Lab, id: string, opts: { retryFailed?: boolean; concurrency?: number } = {}): Promise<'done' | 'failed' | 'cancelled'> {
   lab.supervisor.maxConcurrent = Math.max(1, opts.concurrency ?? os.availableParallelism());
-  const svc = studyService(lab);
+  const svc = lab.studies;
   const t0 = Date.now();
   const job = svc.start(id, opts.retryFailed ? { retryFailed: true } : {});
   let lastLine = '';
@@ -72,7 +71,7 @@ export const studyListCommand: Command = {
   usage: 'dlab study list [--json]',
   async run(ctx) {
     return withLab(ctx, async (lab) => {
-      const list = studyService(lab).list();
+      const list = lab.studies.list();
       if (ctx.json) ctx.out(JSON.stringify(list, null, 2));
       else if (list.length === 0) ctx.out('no studies (start one with dlab reproduce zietlow2021)');
       else for (const s of list) ctx.out(`${s.id}  ${s.name}\n    ${s.preset ? `${s.preset.id}/${s.preset.scale}, ` : ''}${countsLine(s.counts)}`);
@@ -89,7 +88,7 @@ export const studyShowCommand: Command = {
     const id = studyId(ctx);
     const metric = flagString(ctx.args, 'metric');
     return withLab(ctx, async (lab) => {
-      const svc = studyService(lab);
+      const svc = lab.studies;
       const d = svc.detail(id);
       const results = d.counts.evaluated > 0 ? svc.results(id, metric ? { metric } : {}) : null;
       if (ctx.json) {
@@ -117,7 +116,7 @@ export const studyResumeCommand: Command = {
     const retryFailed = flagBool(ctx.args, 'retry-failed');
     return withLab(ctx, async (lab) => {
       const status = await runStudyForeground(ctx, lab, id, { retryFailed, ...(concurrency ? { concurrency } : {}) });
-      const svc = studyService(lab);
+      const svc = lab.studies;
       const d = svc.detail(id);
       if (ctx.json) ctx.out(JSON.stringify({ type: 'result', study: id, status, counts: d.counts }));
       else {
@@ -139,7 +138,7 @@ export const studyResultsCommand: Command = {
     const resamples = flagNumber(ctx.args, 'resamples', { integer: true, min: 100 });
     const seed = flagNumber(ctx.args, 'seed', { integer: true, min: 0 });
     return withLab(ctx, async (lab) => {
-      const r = studyService(lab).results(id, { ...(metric ? { metric } : {}), ...(resamples ? { resamples } : {}), ...(seed !== undefined ? { seed } : {}) });
+      const r = lab.studies.results(id, { ...(metric ? { metric } : {}), ...(resamples ? { resamples } : {}), ...(seed !== undefined ? { seed } : {}) });
       ctx.out(ctx.json ? JSON.stringify(r, null, 2) : formatTable1(r));
       return 0;
     });

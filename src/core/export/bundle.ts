@@ -35,7 +35,9 @@ import { StudySpec } from '../../shared/requests/studies.js';
 import { datasetDir } from '../datasets/open.js';
 import { findBuiltin } from '../datasets/registry.js';
 import { ZipReader } from '../io/zip.js';
-import type { Lab } from '../lab.js';
+import type { DatasetService } from '../datasets/service.js';
+import type { Db } from '../store/db.js';
+import type { RunRepository } from '../store/runs.js';
 import { findObjective } from '../models/registry.js';
 import { PerturbationSpec } from '../perturbations/types.js';
 import { STUDY_KIND } from '../studies/store.js';
@@ -150,7 +152,16 @@ const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('
 
 const RUN_COLUMNS = ['id', 'experiment_id', 'model', 'dataset_id', 'config_json', 'status', 'backend', 'seed', 'step', 'total_steps', 'error', 'created_at', 'started_at', 'finished_at'] as const;
 
-export function exportBundle(lab: Lab, opts: BundleExportOptions, outPath: string): BundleExportResult {
+/** What bundles need from the lab. */
+export interface BundleDeps {
+  db: Db;
+  labDir: string;
+  runs: RunRepository;
+  datasets: DatasetService;
+  info(): { version: string };
+}
+
+export function exportBundle(lab: BundleDeps, opts: BundleExportOptions, outPath: string): BundleExportResult {
   const db = lab.db;
   let study: z.infer<typeof StudyRow> | null = null;
   let runIds: string[];
@@ -436,7 +447,7 @@ async function checkManifest(zip: ZipReader, names: Set<string>, L: BundleLimits
   return { manifest, declared };
 }
 
-export async function importBundle(lab: Lab, file: string, limits: Partial<BundleLimits> = {}): Promise<BundleImportResult> {
+export async function importBundle(lab: BundleDeps, file: string, limits: Partial<BundleLimits> = {}): Promise<BundleImportResult> {
   const L = { ...defaultLimits(), ...limits };
   let st: fs.Stats;
   try {

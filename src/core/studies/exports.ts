@@ -1,12 +1,21 @@
 /** A study's exports written into the lab (figures, tables, data, HTML report). */
 import * as path from 'node:path';
-import type { Lab } from '../lab.js';
+import type { LabInfo } from '../../shared/domain.js';
+import type { RunRepository } from '../store/runs.js';
+import type { StudyService } from './service.js';
+
+/** What a study's exports need from the lab. */
+export interface StudyExportDeps {
+  studies: StudyService;
+  runs: RunRepository;
+  labDir: string;
+  info(): LabInfo;
+}
 import { studyCharts, writeStudyExport, type LossCurves, type StudyFormat } from '../export/study.js';
-import { studyService } from './service.js';
 
 /** Mean loss curve (over seeds, on the original data) per dataset and method. */
-export function lossCurves(lab: Lab, studyId: string, maxPoints = 200): LossCurves {
-  const svc = studyService(lab);
+export function lossCurves(lab: Pick<StudyExportDeps, 'studies' | 'runs'>, studyId: string, maxPoints = 200): LossCurves {
+  const svc = lab.studies;
   const study = svc.repo.get(studyId)!;
   const out: LossCurves = {};
   const sums = new Map<string, Map<number, [number, number]>>();
@@ -33,8 +42,8 @@ export function lossCurves(lab: Lab, studyId: string, maxPoints = 200): LossCurv
   return out;
 }
 
-export function exportStudy(lab: Lab, studyId: string, opts: { formats: StudyFormat[]; metric?: string; dpi?: number; outDir?: string }): { dir: string; files: string[] } {
-  const svc = studyService(lab);
+export function exportStudy(lab: StudyExportDeps, studyId: string, opts: { formats: StudyFormat[]; metric?: string; dpi?: number; outDir?: string }): { dir: string; files: string[] } {
+  const svc = lab.studies;
   const detail = svc.detail(studyId);
   const results = svc.results(studyId, opts.metric ? { metric: opts.metric } : {});
   const charts = studyCharts(results, lossCurves(lab, studyId));

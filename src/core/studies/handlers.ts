@@ -1,22 +1,27 @@
 /**
- * The studies room's contract handlers (studies/*, bundles/*). The Lab
- * spreads `...studyHandlers(this)` into its handler table.
+ * The studies room: the study service and the contract handlers of
+ * studies/* and bundles/*, built by `lab.ts` from narrow dependencies.
  */
 import * as path from 'node:path';
 import { LabError } from '../../shared/contract.js';
 import type { HandlersFor } from '../../shared/dispatch.js';
 import type { studyRequests } from '../../shared/requests/studies.js';
-import type { Lab } from '../lab.js';
-import { exportBundle, importBundle } from '../export/bundle.js';
+import type { LabInfo } from '../../shared/domain.js';
+import { exportBundle, importBundle, type BundleDeps } from '../export/bundle.js';
+import type { Room } from '../room.js';
+import { StudyService, type StudyDeps } from './service.js';
 import { exportStudy } from './exports.js';
 import { getPreset, presetInfos, presetToSpec } from './presets.js';
-import { studyService } from './service.js';
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
-export function studyHandlers(lab: Lab): HandlersFor<typeof studyRequests> {
-  const svc = () => studyService(lab);
-  return {
+export type StudiesRoomDeps = StudyDeps & Omit<BundleDeps, 'info'> & { info(): LabInfo };
+
+export function createStudiesRoom(deps: StudiesRoomDeps): Room<HandlersFor<typeof studyRequests>> & { studies: StudyService } {
+  const studies = new StudyService(deps);
+  const lab = { ...deps, info: () => deps.info(), studies };
+  const svc = () => studies;
+  const handlers: HandlersFor<typeof studyRequests> = {
     'studies/presets': () => presetInfos(),
     'studies/create': ({ spec, from, start }) => {
       const s = spec ?? presetToSpec(getPreset(from!.preset), {
@@ -67,4 +72,5 @@ export function studyHandlers(lab: Lab): HandlersFor<typeof studyRequests> {
         return { ...r };
       }),
   };
+  return { handlers, studies };
 }

@@ -22,7 +22,11 @@ import type { StudyCell, StudyCounts, StudyDetail, StudyResults, StudySpec, Stud
 import { StudySpec as StudySpecSchema } from '../../shared/requests/studies.js';
 import type { RunStatus } from '../../shared/runs.js';
 import type { JobContext } from '../jobs.js';
-import type { Lab } from '../lab.js';
+import type { DatasetService } from '../datasets/service.js';
+import type { Jobs } from '../jobs.js';
+import type { Db } from '../store/db.js';
+import type { RunRepository } from '../store/runs.js';
+import type { RunSupervisor } from '../training/supervisor.js';
 import { findObjective, resolveModelParams } from '../models/registry.js';
 import { canonicalJson, derivedId } from '../perturbations/derived.js';
 import { findPerturbation } from '../perturbations/registry.js';
@@ -68,11 +72,22 @@ function settingsMatch(stored: Record<string, unknown>, wanted: Record<string, u
   return Object.entries(wanted).every(([k, v]) => stored[k] === v);
 }
 
+/** What the study service needs from the rest of the lab. */
+export interface StudyDeps {
+  db: Db;
+  datasets: DatasetService;
+  jobs: Jobs;
+  runs: RunRepository;
+  supervisor: RunSupervisor;
+  /** Save a derived dataset (the perturbation room's `perturbations/save`): a job. */
+  saveDerived(req: { name: string; baseId: string; kind: string; params?: Record<string, string | number | boolean>; seed: number }): Promise<JobInfo> | JobInfo;
+}
+
 export class StudyService {
   readonly repo: StudyRepository;
   private readonly activeJobs = new Map<string, string>();
 
-  constructor(private readonly lab: Lab) {
+  constructor(private readonly lab: StudyDeps) {
     this.repo = new StudyRepository(lab.db);
   }
 
@@ -266,7 +281,7 @@ export class StudyService {
             ctx.onProgress?.(`creating ${d.base} ${v.role} (${v.kind})`);
             const eps = v.params?.epsilon;
             const name = `${base.name} — ${v.label ?? v.role}${eps !== undefined && !(v.label ?? '').includes('ε') ? ` ε=${String(eps)}` : ''} [${id.slice(-12)}]`;
-            const job = await this.lab.handlers['perturbations/save']({
+            const job = await this.lab.saveDerived({
               name,
               baseId: d.base,
               kind: v.kind,
@@ -476,16 +491,4 @@ export class StudyService {
       warnings,
     });
   }
-}
-
-const services = new WeakMap<Lab, StudyService>();
-
-/** The Lab's study service (created on first use). */
-export function studyService(lab: Lab): StudyService {
-  let s = services.get(lab);
-  if (!s) {
-    s = new StudyService(lab);
-    services.set(lab, s);
-  }
-  return s;
 }

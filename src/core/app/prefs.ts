@@ -11,13 +11,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { HandlersFor } from '../shared/dispatch.js';
-import { LabError } from '../shared/contract.js';
-import { Prefs, PrefsPatch, type appRequests, type BackendPreference, type PrefsState } from '../shared/requests/app.js';
-import type { Lab } from './lab.js';
-import { defaultUserDataDir } from './labdir.js';
-import { backendAttempt } from './training/backend.js';
-import { diagnoseCompute, probeMachine, recheckTensorflow, type BackendAttempt, type ComputeDiagnosis } from './training/diagnose.js';
+import { LabError } from '../../shared/contract.js';
+import { Prefs, PrefsPatch, type BackendPreference } from '../../shared/requests/app.js';
+import { defaultUserDataDir } from '../labdir.js';
 
 export const PREFS_FILE = 'prefs.json';
 export const LOCATION_FILE = 'lab-location.json';
@@ -128,61 +124,4 @@ export function setNextLabDir(dir: string | null, file = locationFile()): void {
 export function backendFromPrefs(prefs: Prefs, env: NodeJS.ProcessEnv = process.env): Exclude<BackendPreference, 'auto'> | undefined {
   if (env.DLAB_BACKEND) return undefined;
   return prefs.defaultBackend === 'auto' ? undefined : prefs.defaultBackend;
-}
-
-// ---- contract handlers ----
-
-export interface AppHandlerOptions {
-  /** Where the next lab location is recorded (default: the app-data folder). */
-  locationFile?: string;
-  /** The backend search to diagnose (default: this process's last one). */
-  attempt?: () => BackendAttempt | null;
-  /** Machine probe (tests inject one). */
-  probe?: typeof probeMachine;
-  recheck?: typeof recheckTensorflow;
-}
-
-export function appHandlers(lab: Pick<Lab, 'labDir' | 'info'>, opts: AppHandlerOptions = {}): HandlersFor<typeof appRequests> {
-  const locFile = opts.locationFile ?? locationFile();
-  const startedWith = readPrefs(lab.labDir).defaultBackend;
-  const state = (prefs: Prefs): PrefsState => {
-    const next = nextLabDirFrom(locFile);
-    const nextLabDir = next && path.resolve(next) !== path.resolve(lab.labDir) ? next : null;
-    const restartNeeded: PrefsState['restartNeeded'] = [];
-    if (prefs.defaultBackend !== startedWith) restartNeeded.push('defaultBackend');
-    if (nextLabDir) restartNeeded.push('labDir');
-    return { prefs, labDir: lab.labDir, nextLabDir, backend: lab.info().backend, restartNeeded, backendEnv: process.env.DLAB_BACKEND ?? null };
-  };
-  let cached: ComputeDiagnosis | null = null;
-  return {
-    'app/prefs/get': () => state(readPrefs(lab.labDir)),
-    'app/prefs/set': (patch) => {
-      const { nextLabDir, ...rest } = patch;
-      const prefs = updatePrefs(lab.labDir, rest);
-      if (nextLabDir !== undefined) {
-        const same = nextLabDir !== null && path.resolve(nextLabDir) === path.resolve(lab.labDir) && !nextLabDirFrom(locFile);
-        if (!same) setNextLabDir(nextLabDir, locFile);
-      }
-      return state(prefs);
-    },
-    'app/compute': async ({ recheck }) => {
-      if (cached && !recheck) return cached;
-      const backend = lab.info().backend;
-      const attempt: BackendAttempt = (opts.attempt ?? backendAttempt)() ?? {
-        prefer: 'tensorflow',
-        tensorflow: { attempted: false },
-        wasm: { attempted: false },
-      };
-      const machine = (opts.probe ?? probeMachine)();
-      if (recheck && machine.package.installed) {
-        const r = await (opts.recheck ?? recheckTensorflow)({ packageDir: machine.package.dir ?? null });
-        machine.tensorflowLog = r.log;
-        machine.recheck = r.result;
-      }
-      cached = diagnoseCompute({ backend, attempt, machine });
-      return cached;
-    },
-    // The desktop app answers this with its menu (src/main); elsewhere there is none.
-    'app/menu': () => ({ installed: false }),
-  };
 }

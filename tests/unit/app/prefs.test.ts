@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appHandlers, backendFromPrefs, nextLabDirFrom, readPrefs, updatePrefs, writePrefs } from '../../../src/core/prefs.js';
+import { createAppRoom } from '../../../src/core/app/room.js';
+import { backendFromPrefs, nextLabDirFrom, readPrefs, updatePrefs, writePrefs } from '../../../src/core/app/prefs.js';
 import { dispatch, type Handlers } from '../../../src/shared/dispatch.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -14,7 +15,7 @@ function lab(): { labDir: string; loc: string; handlers: Handlers } {
   fs.mkdirSync(labDir);
   const loc = path.join(t.dir, 'config', 'lab-location.json');
   const info = () => ({ backend: 'wasm' as const });
-  const h = appHandlers({ labDir, info: info as never }, { locationFile: loc });
+  const h = createAppRoom({ labDir, info: info as never }, { locationFile: loc }).handlers;
   return { labDir, loc, handlers: h as unknown as Handlers };
 }
 afterEach(() => {
