@@ -5,6 +5,7 @@
  */
 import type { Checkpoint, RunConfig, RunDetail, RunStatus, RunSummary } from '../../shared/runs.js';
 import type { MetricScore } from '../metrics/types.js';
+import { ownerGone } from '../util/process.js';
 import { nowIso, type Db } from './db.js';
 
 interface RunRow {
@@ -206,25 +207,99 @@ export class RunRepository {
     this.db.prepare('INSERT INTO notes (run_id, text, created_at) VALUES (?, ?, ?)').run(runId, text, nowIso());
   }
 
-  /**
-   * Runs left 'running' by a process that is gone: they can resume from their
-   * last checkpoint. Runs owned by another live process (the GUI and a CLI on
-   * the same lab) are left alone.
-   */
-  markOrphansInterrupted(isAlive: (pid: number) => boolean): number {
-    const rows = this.db.prepare("SELECT id, owner_pid FROM runs WHERE status = 'running'").all() as { id: string; owner_pid: number | null }[];
-    let n = 0;
-    for (const r of rows) {
-      if (r.owner_pid !== null && r.owner_pid !== process.pid && isAlive(r.owner_pid)) continue;
-      this.db.prepare("UPDATE runs SET status = 'interrupted', error = 'the app stopped while this run was training; resume continues from the last checkpoint' WHERE id = ?").run(r.id);
-      n++;
-    }
-    return n;
+  // ── ownership: a lease, not a bare pid ────────────────────────────────
+  //
+  // The supervisor that trains a run holds its lease: `owner_id` (one random
+  // id per supervisor instance), `lease_until` (ms epoch) renewed on every
+  // heartbeat. Another process may take the run only once the lease has
+  // expired, or when the owner provably is gone (same host, pid no longer
+  // exists). A zombie owner or a pid reused after a reboot no longer pins a
+  // run: its lease simply runs out. `owner_pid` is kept for display.
+
+  /** Who holds a run, and until when. */
+  owner(id: string): RunOwner | undefined {
+    const r = this.db.prepare('SELECT owner_id, owner_pid, lease_until, heartbeat_at, control FROM runs WHERE id = ?').get(id) as OwnerRow | undefined;
+    return r ? toOwner(r) : undefined;
   }
 
-  /** Take a queued run for this process; false when another process took it first. */
-  claim(id: string, pid: number): boolean {
-    return this.db.prepare("UPDATE runs SET owner_pid = ?, control = NULL WHERE id = ? AND status = 'queued' AND (owner_pid IS NULL OR owner_pid = ? OR owner_pid = -1)").run(pid, id, pid).changes === 1;
+  /** Whether another live owner (not `self`) holds an unexpired lease on the run. */
+  heldElsewhere(id: string, self: string, now = Date.now()): boolean {
+    const o = this.owner(id);
+    return !!o && leaseLive(o, now) && o.ownerId !== self;
+  }
+
+  /**
+   * Take a queued run for this owner; false when another live owner holds it.
+   * Compare-and-swap on the owner and lease seen, so two processes never both win.
+   */
+  claim(id: string, holder: LeaseHolder, now = Date.now()): boolean {
+    const seen = this.db.prepare("SELECT owner_id, owner_pid, lease_until, heartbeat_at, control FROM runs WHERE id = ? AND status = 'queued'").get(id) as OwnerRow | undefined;
+    if (!seen) return false;
+    const o = toOwner(seen);
+    if (o.ownerId !== null && o.ownerId !== holder.ownerId && leaseLive(o, now)) return false;
+    return (
+      this.db
+        .prepare(
+          `UPDATE runs SET owner_id = @owner, owner_pid = @pid, lease_until = @until, heartbeat_at = @now, control = NULL
+           WHERE id = @id AND status = 'queued' AND owner_id IS @seenOwner AND lease_until IS @seenLease`,
+        )
+        .run({ id, owner: holder.ownerId, pid: holder.pid, until: now + holder.ttlMs, now, seenOwner: o.ownerId, seenLease: o.leaseUntil }).changes === 1
+    );
+  }
+
+  /**
+   * Renew this owner's leases on its runs (the heartbeat). Returns the ids
+   * whose lease it no longer holds (another process declared it gone).
+   */
+  renewLeases(ids: string[], holder: LeaseHolder, now = Date.now()): string[] {
+    const upd = this.db.prepare('UPDATE runs SET lease_until = ?, heartbeat_at = ? WHERE id = ? AND owner_id = ?');
+    const lost: string[] = [];
+    this.db.transaction(() => {
+      for (const id of ids) if (upd.run(now + holder.ttlMs, now, id, holder.ownerId).changes === 0) lost.push(id);
+    })();
+    return lost;
+  }
+
+  /**
+   * Take back a run that another process marked interrupted while this
+   * owner's worker still trains it (the lease lapsed, e.g. the event loop
+   * stalled); false when someone else has taken it meanwhile.
+   */
+  reclaim(id: string, holder: LeaseHolder, now = Date.now()): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE runs SET owner_id = @owner, owner_pid = @pid, lease_until = @until, heartbeat_at = @now, status = 'running', error = NULL
+           WHERE id = @id AND owner_id IS NULL AND status = 'interrupted'`,
+        )
+        .run({ id, owner: holder.ownerId, pid: holder.pid, until: now + holder.ttlMs, now }).changes === 1
+    );
+  }
+
+  /**
+   * Runs left 'running' whose owner is gone (lease expired, owner provably
+   * dead, no owner at all, or `self` without a worker for it): they become
+   * interrupted and resume from their last checkpoint. Runs leased by another
+   * live owner (the GUI and a CLI on the same lab) are left alone. Returns
+   * the ids it marked.
+   */
+  markOrphansInterrupted(self: string, now = Date.now(), isActive: (id: string) => boolean = () => false): string[] {
+    const rows = this.db.prepare("SELECT id, owner_id, owner_pid, lease_until, heartbeat_at, control FROM runs WHERE status = 'running'").all() as (OwnerRow & { id: string })[];
+    const mark = this.db.prepare(
+      `UPDATE runs SET status = 'interrupted', error = @error, owner_id = NULL, owner_pid = NULL, lease_until = NULL, heartbeat_at = NULL, control = NULL
+       WHERE id = @id AND status = 'running' AND owner_id IS @owner AND lease_until IS @lease`,
+    );
+    const out: string[] = [];
+    for (const r of rows) {
+      const o = toOwner(r);
+      if (o.ownerId === self ? isActive(r.id) : o.ownerId !== null && leaseLive(o, now)) continue;
+      const error =
+        o.ownerId === null || o.ownerId === self
+          ? 'the process training this run stopped; resume continues from the last checkpoint'
+          : `the process training this run (${o.ownerId}) stopped renewing its lease; resume continues from the last checkpoint`;
+      if (mark.run({ id: r.id, error, owner: o.ownerId, lease: o.leaseUntil }).changes === 1) out.push(r.id);
+    }
+    return out;
   }
 
   /** Ask whichever process owns a running run to pause or cancel it. */
@@ -232,21 +307,54 @@ export class RunRepository {
     this.db.prepare('UPDATE runs SET control = ? WHERE id = ?').run(control, id);
   }
 
-  /** Pending control requests for runs this process owns. */
-  controlRequests(pid: number): { id: string; control: 'paused' | 'cancelled' }[] {
-    return this.db.prepare("SELECT id, control FROM runs WHERE owner_pid = ? AND control IS NOT NULL AND status = 'running'").all(pid) as {
+  /** Pending control requests for runs this owner holds. */
+  controlRequests(ownerId: string): { id: string; control: 'paused' | 'cancelled' }[] {
+    return this.db.prepare("SELECT id, control FROM runs WHERE owner_id = ? AND control IS NOT NULL AND status = 'running'").all(ownerId) as {
       id: string;
       control: 'paused' | 'cancelled';
     }[];
   }
 
-  ownerPid(id: string): number | null {
-    return (this.db.prepare('SELECT owner_pid FROM runs WHERE id = ?').get(id) as { owner_pid: number | null } | undefined)?.owner_pid ?? null;
+  /** Give up a run's lease (only this owner's, when given). */
+  clearOwner(id: string, ownerId?: string): void {
+    const sql = 'UPDATE runs SET owner_id = NULL, owner_pid = NULL, lease_until = NULL, heartbeat_at = NULL, control = NULL WHERE id = ?';
+    if (ownerId === undefined) this.db.prepare(sql).run(id);
+    else this.db.prepare(sql + ' AND owner_id = ?').run(id, ownerId);
   }
+}
 
-  clearOwner(id: string): void {
-    this.db.prepare('UPDATE runs SET owner_pid = NULL, control = NULL WHERE id = ?').run(id);
-  }
+/** A process instance holding run leases. */
+export interface LeaseHolder {
+  /** `${host}:${pid}:${random}` (see util/process.ts newOwnerId). */
+  ownerId: string;
+  /** For display (and older readers of owner_pid). */
+  pid: number;
+  /** How long a lease lasts without a heartbeat (ms). */
+  ttlMs: number;
+}
+
+export interface RunOwner {
+  ownerId: string | null;
+  pid: number | null;
+  /** ms epoch; null when none. */
+  leaseUntil: number | null;
+  heartbeatAt: number | null;
+  control: 'paused' | 'cancelled' | null;
+}
+
+interface OwnerRow {
+  owner_id: string | null;
+  owner_pid: number | null;
+  lease_until: number | null;
+  heartbeat_at: number | null;
+  control: 'paused' | 'cancelled' | null;
+}
+
+const toOwner = (r: OwnerRow): RunOwner => ({ ownerId: r.owner_id, pid: r.owner_pid, leaseUntil: r.lease_until, heartbeatAt: r.heartbeat_at, control: r.control });
+
+/** An owner holds its run while its lease is unexpired, unless it is provably gone. */
+function leaseLive(o: RunOwner, now: number): boolean {
+  return o.ownerId !== null && o.leaseUntil !== null && o.leaseUntil > now && !ownerGone(o.ownerId);
 }
 
 /** Order-independent combination of file hashes into one checkpoint fingerprint (XOR of digests). */

@@ -6,6 +6,12 @@
  * killed fails only its run: the run becomes `interrupted` and can resume
  * from its last checkpoint. At most `maxConcurrent` runs train at once (one
  * per device by default); the rest wait in the queue.
+ *
+ * Ownership across processes (the GUI and `dlab` commands on one lab) is a
+ * lease in the store: this supervisor's owner id holds each run it trains,
+ * renewed every `heartbeatMs`; a run whose lease has run out (or whose owner
+ * is provably dead) has lost its worker too (workers exit when their parent
+ * goes) and is marked interrupted, here and in every other supervisor.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -16,10 +22,10 @@ import { RESUMABLE, type RunConfig, type RunSummary } from '../../shared/runs.js
 import { lineage } from '../datasets/open.js';
 import type { DatasetService } from '../datasets/service.js';
 import type { EventBus } from '../events.js';
-import type { RunRepository, ScalarPoint } from '../store/runs.js';
+import type { LeaseHolder, RunRepository, ScalarPoint } from '../store/runs.js';
 import type { MetricScore } from '../metrics/types.js';
 import type { EvaluateRequest, FromWorker, StartMessage, ToWorker } from './protocol.js';
-import { pidAlive } from '../util/process.js';
+import { newOwnerId } from '../util/process.js';
 
 export interface WorkerEntry {
   /** Script the child runs. */
@@ -42,7 +48,14 @@ export interface SupervisorOptions {
   adoptQueued?: boolean;
   /** Called when a run finishes (evaluation on completion). */
   onFinished?(runId: string): Promise<void> | void;
+  /** A run's lease lapses after this long without a heartbeat (ms; default 10 000). */
+  leaseMs?: number;
+  /** Heartbeat, control-request and orphan poll interval (ms; default 1000). */
+  heartbeatMs?: number;
 }
+
+export const DEFAULT_LEASE_MS = 10_000;
+export const DEFAULT_HEARTBEAT_MS = 1000;
 
 interface Active {
   child: ChildProcess;
@@ -51,31 +64,77 @@ interface Active {
   pending: ScalarPoint[];
   lastFlush: number;
   step: number;
+  /** Another process declared this run's owner gone and took the run: write nothing more for it. */
+  lost: boolean;
 }
 
 export class RunSupervisor {
   private active = new Map<string, Active>();
   private queue: string[] = [];
+  /** Queued runs another live owner held when this one tried to claim them: retried on the poll. */
+  private waiting = new Set<string>();
   private closing = false;
   maxConcurrent: number;
+  /** This supervisor's lease identity (`${host}:${pid}:${random}`). */
+  readonly holder: LeaseHolder;
 
   private poll: NodeJS.Timeout;
 
   constructor(private readonly o: SupervisorOptions) {
     this.maxConcurrent = o.maxConcurrent ?? 1;
-    o.runs.markOrphansInterrupted(pidAlive);
+    this.holder = { ownerId: newOwnerId(), pid: process.pid, ttlMs: o.leaseMs ?? DEFAULT_LEASE_MS };
+    o.runs.markOrphansInterrupted(this.holder.ownerId);
     if (o.adoptQueued ?? true) for (const r of o.runs.list().reverse()) if (r.status === 'queued') this.queue.push(r.id);
-    // Control requests from other processes (e.g. `dlab run cancel` while the GUI trains).
     this.poll = setInterval(() => {
-      for (const req of this.o.runs.controlRequests(process.pid)) {
-        const a = this.active.get(req.id);
-        if (a && !a.stopRequested) {
-          a.stopRequested = req.control;
-          this.send(a.child, { type: 'stop', reason: req.control });
+      try {
+        this.tick();
+      } catch {
+        /* the store was busy: the next tick tries again */
+      }
+    }, o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    this.poll.unref();
+  }
+
+  get ownerId(): string {
+    return this.holder.ownerId;
+  }
+
+  /**
+   * The poll: renew this supervisor's leases, act on control requests from
+   * other processes (e.g. `dlab run cancel` while the GUI trains), settle
+   * runs whose owner is gone, and retry queued runs another owner held.
+   */
+  private tick(): void {
+    if (this.closing) return;
+    const now = Date.now();
+    for (const id of this.o.runs.renewLeases([...this.active.keys()], this.holder, now)) {
+      // another process took us for dead (our event loop stalled past the lease)
+      if (this.o.runs.reclaim(id, this.holder, now)) {
+        this.emitStatus(id);
+        continue;
+      }
+      const a = this.active.get(id)!;
+      a.lost = true;
+      a.child.kill('SIGTERM');
+    }
+    for (const req of this.o.runs.controlRequests(this.holder.ownerId)) {
+      const a = this.active.get(req.id);
+      if (a && !a.stopRequested) {
+        a.stopRequested = req.control;
+        this.send(a.child, { type: 'stop', reason: req.control });
+      }
+    }
+    for (const id of this.o.runs.markOrphansInterrupted(this.holder.ownerId, now, (x) => this.active.has(x))) this.emitStatus(id);
+    if (this.waiting.size > 0) {
+      for (const id of [...this.waiting]) {
+        if (this.o.runs.row(id)?.status !== 'queued') this.waiting.delete(id);
+        else if (!this.o.runs.heldElsewhere(id, this.holder.ownerId, now)) {
+          this.waiting.delete(id);
+          this.queue.push(id);
         }
       }
-    }, 1000);
-    this.poll.unref();
+      this.pump();
+    }
   }
 
   runDir(id: string): string {
@@ -94,18 +153,28 @@ export class RunSupervisor {
   }
 
   stop(id: string, reason: 'paused' | 'cancelled'): RunSummary {
-    const run = this.o.runs.summary(id);
+    let run = this.o.runs.summary(id);
     if (!run) throw new LabError('not_found', `no run '${id}'`);
     const a = this.active.get(id);
-    const owner = this.o.runs.ownerPid(id);
+    let orphan = false;
+    if (!a && run.status === 'running' && !this.o.runs.heldElsewhere(id, this.holder.ownerId)) {
+      // its owner is gone, and its worker with it: settle it, then stop it where its last checkpoint is
+      this.o.runs.markOrphansInterrupted(this.holder.ownerId, Date.now(), (x) => this.active.has(x));
+      run = this.o.runs.summary(id)!;
+      orphan = run.status === 'interrupted';
+    }
     if (a) {
       a.stopRequested = reason;
       this.send(a.child, { type: 'stop', reason });
-    } else if (run.status === 'running' && owner !== null && owner !== process.pid && pidAlive(owner)) {
+    } else if (run.status === 'running') {
       // trained by another process of this lab: ask it through the store
       this.o.runs.requestControl(id, reason);
+    } else if (orphan) {
+      this.o.runs.setStatus(id, reason);
+      this.emitStatus(id);
     } else if (run.status === 'queued') {
       this.queue = this.queue.filter((q) => q !== id);
+      this.waiting.delete(id);
       this.o.runs.setStatus(id, reason);
       this.emitStatus(id);
     } else if (!(reason === 'cancelled' && run.status === 'paused')) {
@@ -186,7 +255,11 @@ export class RunSupervisor {
   }
 
   private start(id: string): void {
-    if (!this.o.runs.claim(id, process.pid)) return;
+    if (!this.o.runs.claim(id, this.holder)) {
+      // another live owner holds it (or has just taken it): look again on the poll
+      if (this.o.runs.row(id)?.status === 'queued') this.waiting.add(id);
+      return;
+    }
     const run = this.o.runs.summary(id)!;
     const resumeFrom = this.latestCheckpoint(id);
     const resumeStep = resumeFrom ? this.o.runs.checkpoints(id).find((c) => path.join(this.o.labDir, c.path) === resumeFrom)!.step : 0;
@@ -203,7 +276,7 @@ export class RunSupervisor {
     child.stderr?.on('data', (d) => {
       stderr = (stderr + String(d)).slice(-4000);
     });
-    const a: Active = { child, stopRequested: null, terminal: false, pending: [], lastFlush: Date.now(), step: resumeStep };
+    const a: Active = { child, stopRequested: null, terminal: false, pending: [], lastFlush: Date.now(), step: resumeStep, lost: false };
     this.active.set(id, a);
     this.o.runs.setStatus(id, 'running', { started: true, error: null });
     this.emitStatus(id);
@@ -285,6 +358,7 @@ export class RunSupervisor {
   }
 
   private onMessage(id: string, a: Active, m: FromWorker): void {
+    if (a.lost) return;
     switch (m.type) {
       case 'started':
         this.o.runs.setStatus(id, 'running', { backend: m.backend });
@@ -351,7 +425,13 @@ export class RunSupervisor {
 
   private onExit(id: string, a: Active, code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
     this.active.delete(id);
-    this.o.runs.clearOwner(id);
+    if (a.lost) {
+      // the run is another process's now: leave its record alone
+      this.emitStatus(id);
+      this.pump();
+      return;
+    }
+    this.o.runs.clearOwner(id, this.holder.ownerId);
     if (!a.terminal) {
       this.flush(id, a);
       const how = signal ? `was killed (${signal})` : `exited with code ${code}`;

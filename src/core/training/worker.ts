@@ -2,6 +2,12 @@
  * Training worker: a child process that trains one run and streams progress
  * to the supervisor over IPC. It never touches SQLite; it writes only inside
  * its run folder (checkpoints, codes).
+ *
+ * It never outlives its supervisor: when the IPC channel closes, when its
+ * parent process is gone (checked every second, in case the disconnect is
+ * missed) or when a message cannot be sent, it exits at once. Work the store
+ * would never hear of is worthless, and the run's lease runs out so another
+ * process can resume it from its last recorded checkpoint.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,13 +19,25 @@ import { evaluateRun } from './evaluate-run.js';
 import type { FileRecord, FromWorker, StartMessage, ToWorker } from './protocol.js';
 import { initBackend } from './backend.js';
 import { createRunTrainer, NonFiniteError } from './run-trainer.js';
+import { pidAlive } from '../util/process.js';
 
 let stop: 'paused' | 'cancelled' | null = null;
 
+/** Exit code of a worker whose supervisor went away. */
+const ORPHANED_EXIT_CODE = 75;
+
+function orphaned(): never {
+  process.exit(ORPHANED_EXIT_CODE);
+}
+
 function send(m: FromWorker): Promise<void> {
   return new Promise((resolve) => {
-    if (!process.send || !process.connected) return resolve();
-    process.send(m, undefined, {}, () => resolve());
+    if (!process.send || !process.connected) orphaned();
+    try {
+      process.send(m, undefined, {}, (err) => (err ? orphaned() : resolve()));
+    } catch {
+      orphaned();
+    }
   });
 }
 
@@ -135,3 +153,15 @@ process.on('message', (m: ToWorker) => {
   }
 });
 process.on('SIGTERM', () => process.exit(143));
+watchParent();
+
+/** Exit when the supervisor goes: the channel's disconnect, and a once-a-second check as belt and braces. */
+function watchParent(): void {
+  if (!process.send) return; // not started by a supervisor (nothing to watch)
+  const parent = process.ppid;
+  process.on('disconnect', orphaned);
+  setInterval(() => {
+    if (!process.connected || process.ppid !== parent || !pidAlive(parent)) orphaned();
+  }, 1000).unref();
+}
+

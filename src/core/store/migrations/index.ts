@@ -102,6 +102,16 @@ export const migrations: Migration[] = [
       ALTER TABLE runs ADD COLUMN control TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'run ownership as a lease (owner id, lease expiry, heartbeat)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN owner_id TEXT;
+      ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+      ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+      CREATE INDEX runs_owner ON runs(owner_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
