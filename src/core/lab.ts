@@ -23,9 +23,9 @@ import { RunRepository } from './store/runs.js';
 import { createStudiesRoom } from './studies/handlers.js'; // studies room
 import type { StudyService } from './studies/service.js';
 import { initBackend, type BackendInfo } from './training/backend.js';
-import { runHandlers } from './training/handlers.js';
-import { RunSupervisor, type WorkerEntry } from './training/supervisor.js';
-import { RunViews } from './training/views.js';
+import type { RunSupervisor, WorkerEntry } from './training/supervisor.js';
+import type { RunViews } from './training/views.js';
+import { createRunsRoom } from './runs/room.js';
 import { defaultWorkerEntry } from './training/worker-entry.js';
 import { Wiring, type WiringTrace } from './wiring.js';
 
@@ -73,26 +73,18 @@ export class Lab {
       this.datasets = datasets.datasets;
       this.imports = datasets.imports;
       this.runs = new RunRepository(db);
-      const runs = w.add('runs', () => {
-        const supervisor = new RunSupervisor({
+      const runs = w.add('runs', () =>
+        createRunsRoom({
           labDir,
           runs: this.runs,
           datasets: this.datasets,
           events: this.events,
+          jobs: this.jobs,
           worker: opts.worker ?? defaultWorkerEntry(),
           maxConcurrent: opts.maxConcurrentRuns ?? 1,
           adoptQueued: opts.adoptQueuedRuns ?? true,
-        });
-        const runViews = new RunViews(labDir, this.runs, this.datasets);
-        return {
-          supervisor,
-          runViews,
-          close: async () => {
-            await supervisor.close();
-            runViews.dispose();
-          },
-        };
-      });
+        }),
+      );
       this.supervisor = runs.supervisor;
       this.runViews = runs.runViews;
       w.add('perturbations', () => ({ close: () => closePerturbService(this) }));
@@ -112,7 +104,7 @@ export class Lab {
       const app = w.add('app', () => createAppRoom({ labDir, info: () => this.info() }));
       this.handlers = {
         ...datasets.handlers,
-        ...runHandlers(this),
+        ...runs.handlers,
         ...jobs.handlers,
         ...perturbHandlers(this),
         ...studies.handlers,

@@ -36,7 +36,6 @@ import { METRIC_IDS } from '../metrics/registry.js';
 import { aggregate, type Observation } from './aggregate.js';
 import { cellRunConfig, expandCells, runIdentity, type PlannedCell } from './spec.js';
 import { StudyRepository, newStudyId, type StoredStudy, type StudyRunRow } from './store.js';
-import { pidAlive } from '../util/process.js';
 
 const STATUS_RANK: Record<RunStatus, number> = { finished: 0, running: 1, queued: 2, paused: 3, interrupted: 4, cancelled: 5, failed: 6 };
 const RESUMABLE: RunStatus[] = ['paused', 'interrupted', 'cancelled'];
@@ -334,7 +333,7 @@ export class StudyService {
         mine.add(sup.resume(r.id).id);
       } else if (r.status === 'queued' && !sup.isActive(r.id)) {
         // left queued by a process that is gone (or by this one): queue it here; claiming a run is atomic, so it never trains twice
-        if (r.ownerPid === null || r.ownerPid === process.pid || !pidAlive(r.ownerPid)) {
+        if (!this.lab.runs.heldElsewhere(r.id, sup.ownerId)) {
           this.lab.runs.setStatus(r.id, 'interrupted');
           mine.add(sup.resume(r.id).id);
         }

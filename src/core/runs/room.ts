@@ -1,11 +1,21 @@
-/** The training room's contract handlers. */
+/**
+ * The runs room: the run queue and supervisor of training workers, the views
+ * of trained runs (reconstructions, traversals, latents), and the contract
+ * handlers of models/*, runs/* and metrics/*.
+ */
 import { LabError } from '../../shared/contract.js';
 import type { HandlersFor } from '../../shared/dispatch.js';
 import type { runRequests } from '../../shared/requests/runs.js';
-import type { Lab } from '../lab.js';
+import type { DatasetService } from '../datasets/service.js';
+import type { EventBus } from '../events.js';
+import type { Jobs } from '../jobs.js';
+import type { Room } from '../room.js';
+import type { RunRepository } from '../store/runs.js';
 import { modelInfos } from '../models/info.js';
-import { resolveRunConfig } from './config.js';
-import { GEOMETRY_ID } from './evaluate-run.js';
+import { resolveRunConfig } from '../training/config.js';
+import { GEOMETRY_ID } from '../training/evaluate-run.js';
+import { RunSupervisor, type WorkerEntry } from '../training/supervisor.js';
+import { RunViews } from '../training/views.js';
 import { METRIC_IDS, METRICS } from '../metrics/registry.js';
 
 function metricInfos() {
@@ -21,7 +31,29 @@ function metricInfos() {
   ];
 }
 
-export function runHandlers(lab: Lab): HandlersFor<typeof runRequests> {
+export interface RunsRoomDeps {
+  labDir: string;
+  runs: RunRepository;
+  datasets: DatasetService;
+  events: EventBus;
+  jobs: Jobs;
+  worker: WorkerEntry;
+  maxConcurrent: number;
+  adoptQueued: boolean;
+}
+
+export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runRequests>> & { supervisor: RunSupervisor; runViews: RunViews } {
+  const supervisor = new RunSupervisor({
+    labDir: deps.labDir,
+    runs: deps.runs,
+    datasets: deps.datasets,
+    events: deps.events,
+    worker: deps.worker,
+    maxConcurrent: deps.maxConcurrent,
+    adoptQueued: deps.adoptQueued,
+  });
+  const runViews = new RunViews(deps.labDir, deps.runs, deps.datasets);
+  const lab = { ...deps, supervisor, runViews };
   const run = (id: string) => {
     const r = lab.runs.summary(id);
     if (!r) throw new LabError('not_found', `no run '${id}'`);
@@ -32,7 +64,7 @@ export function runHandlers(lab: Lab): HandlersFor<typeof runRequests> {
     if (!r) throw new LabError('not_found', `no run '${id}'`);
     return r;
   };
-  return {
+  const handlers: HandlersFor<typeof runRequests> = {
     'models/list': () => modelInfos(),
     'runs/launch': ({ config, seeds }) => {
       const resolved = seeds.map((seed) => resolveRunConfig({ ...config, seed }));
@@ -65,5 +97,14 @@ export function runHandlers(lab: Lab): HandlersFor<typeof runRequests> {
       });
     },
     'runs/evaluations': ({ id }) => (run(id), lab.runs.evaluations(id)),
+  };
+  return {
+    handlers,
+    supervisor,
+    runViews,
+    close: async () => {
+      await supervisor.close();
+      runViews.dispose();
+    },
   };
 }
