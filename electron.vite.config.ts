@@ -24,7 +24,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           // each training run forks this script (out/main/worker.js)
-          worker: resolve(__dirname, 'src/core/training/worker.ts'),
+          worker: resolve(__dirname, 'src/core/runs/worker.ts'),
         },
       },
     },

@@ -22,11 +22,11 @@ import { openDb, schemaVersion, type Db } from './store/db.js';
 import { RunRepository } from './store/runs.js';
 import { createStudiesRoom } from './studies/handlers.js'; // studies room
 import type { StudyService } from './studies/service.js';
-import { initBackend, type BackendInfo } from './training/backend.js';
-import type { RunSupervisor, WorkerEntry } from './training/supervisor.js';
-import type { RunViews } from './training/views.js';
+import { initBackend, type BackendInfo } from './compute/backend.js';
+import type { RunSupervisor, WorkerEntry } from './runs/supervisor.js';
+import type { RunViews } from './runs/views.js';
 import { createRunsRoom } from './runs/room.js';
-import { defaultWorkerEntry } from './training/worker-entry.js';
+import { defaultWorkerEntry } from './runs/worker-entry.js';
 import { Wiring, type WiringTrace } from './wiring.js';
 
 export interface LabOptions {

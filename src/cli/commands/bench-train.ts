@@ -1,6 +1,6 @@
 import { objectives } from '../../core/models/registry.js';
 import { runTrainBench } from '../../core/training/bench.js';
-import type { BackendName } from '../../core/training/backend.js';
+import type { BackendName } from '../../core/compute/backend.js';
 import { UsageError, flagNumber, flagString, type Command } from '../command.js';
 
 export const benchTrainCommand: Command = {

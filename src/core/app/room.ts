@@ -9,8 +9,8 @@ import type { LabInfo } from '../../shared/domain.js';
 import type { appRequests, PrefsState } from '../../shared/requests/app.js';
 import type { Prefs } from '../../shared/requests/app.js';
 import type { Room } from '../room.js';
-import { backendAttempt } from '../training/backend.js';
-import { diagnoseCompute, probeMachine, recheckTensorflow, type BackendAttempt, type ComputeDiagnosis } from '../training/diagnose.js';
+import { backendAttempt } from '../compute/backend.js';
+import { diagnoseCompute, probeMachine, recheckTensorflow, type BackendAttempt, type ComputeDiagnosis } from '../compute/diagnose.js';
 import { locationFile, nextLabDirFrom, readPrefs, setNextLabDir, updatePrefs } from './prefs.js';
 
 export interface AppRoomDeps {

@@ -18,7 +18,7 @@
  */
 import type { Tensor, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.js';
-import type { Tf } from '../training/backend.js';
+import type { Tf } from '../compute/backend.js';
 
 export type ArchKind = 'conv' | 'fc';
 

@@ -13,9 +13,9 @@ import type { Room } from '../room.js';
 import type { RunRepository } from '../store/runs.js';
 import { modelInfos } from '../models/info.js';
 import { resolveRunConfig } from '../training/config.js';
-import { GEOMETRY_ID } from '../training/evaluate-run.js';
-import { RunSupervisor, type WorkerEntry } from '../training/supervisor.js';
-import { RunViews } from '../training/views.js';
+import { GEOMETRY_ID } from './evaluate-run.js';
+import { RunSupervisor, type WorkerEntry } from './supervisor.js';
+import { RunViews } from './views.js';
 import { METRIC_IDS, METRICS } from '../metrics/registry.js';
 
 function metricInfos() {

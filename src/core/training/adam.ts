@@ -10,7 +10,7 @@
  */
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import type { AdamSettings } from '../models/objectives/types.js';
-import type { Tf } from './backend.js';
+import type { Tf } from '../compute/backend.js';
 
 export interface AdamSlot {
   name: string;

@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBuiltin } from '../datasets/registry.js';
 import type { ArchKind } from '../models/architectures.js';
-import type { BackendName } from './backend.js';
-import { initBackend } from './backend.js';
+import type { BackendName } from '../compute/backend.js';
+import { initBackend } from '../compute/backend.js';
 import { createTrainer } from './trainer.js';
 
 /**

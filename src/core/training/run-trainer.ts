@@ -4,7 +4,7 @@
  */
 import type { RunConfig } from '../../shared/runs.js';
 import type { GroundTruthDataset } from '../datasets/types.js';
-import { initBackend } from './backend.js';
+import { initBackend } from '../compute/backend.js';
 import { createTrainer, NonFiniteError, type StepResult } from './trainer.js';
 
 export { NonFiniteError };

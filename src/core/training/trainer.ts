@@ -22,8 +22,8 @@ import type { ForwardOutputs, LossContext, ObjectiveDef, ObjectiveInstance } fro
 import { getObjective, resolveModelParams } from '../models/registry.js';
 import { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
-import type { BackendName, Tf } from './backend.js';
-import { backendName, getTf } from './backend.js';
+import type { BackendName, Tf } from '../compute/backend.js';
+import { backendName, getTf } from '../compute/backend.js';
 import { restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { pairOptions, samplePairs } from './pairs.js';
 

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Scalar, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
-import { getTf, initBackend } from '../../../src/core/training/backend.js';
+import { getTf, initBackend } from '../../../src/core/compute/backend.js';
 import { getObjective, objectives, resolveModelParams } from '../../../src/core/models/registry.js';
 import { bernoulliReconstruction, gaussianKl, gaussianKlPerDim } from '../../../src/core/models/objectives/common.js';
 import { totalCorrelation } from '../../../src/core/models/objectives/beta_tcvae.js';

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Scalar, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
-import { getTf, initBackend } from '../../../src/core/training/backend.js';
+import { getTf, initBackend } from '../../../src/core/compute/backend.js';
 import { objectives, getObjective, listModels, resolveModelParams } from '../../../src/core/models/registry.js';
 import { annealedCapacity } from '../../../src/core/models/objectives/annealed_vae.js';
 import { columnShuffleIndices, discriminatorLoss, discriminatorTc } from '../../../src/core/models/objectives/factor_vae.js';

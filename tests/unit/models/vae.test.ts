@@ -1,7 +1,7 @@
 /** The VAE core of objectives/vae.ts with hand-made regularizers. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Scalar, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
-import { getTf, initBackend } from '../../../src/core/training/backend.js';
+import { getTf, initBackend } from '../../../src/core/compute/backend.js';
 import { bernoulliReconstruction, gaussianKl, gaussianKlPerDim } from '../../../src/core/models/objectives/common.js';
 import type { AuxPlayer, ForwardOutputs, LossContext } from '../../../src/core/models/objectives/types.js';
 import type { RegularizerContext, RegularizerHook } from '../../../src/core/models/objectives/vae.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DSprites } from '../../../src/core/datasets/dsprites.js';
-import { initBackend } from '../../../src/core/training/backend.js';
+import { initBackend } from '../../../src/core/compute/backend.js';
 import { createTrainer } from '../../../src/core/training/trainer.js';
 import type { Trainer } from '../../../src/core/training/trainer.js';
 import { sameBits, weights } from './weights.js';

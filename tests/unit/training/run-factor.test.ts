@@ -1,6 +1,6 @@
 /** A short FactorVAE run lowers its loss while its discriminator trains alongside. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/core/training/backend.js';
+import { initBackend } from '../../../src/core/compute/backend.js';
 import { expectLossFalls } from './run-helper.js';
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { DSprites } from '../../../src/core/datasets/dsprites.js';
 import { factorsOf, gridStrides } from '../../../src/core/datasets/grid.js';
 import type { GroundTruthDataset } from '../../../src/core/datasets/types.js';
 import { createDecoder, createEncoder, glorotUniform } from '../../../src/core/models/architectures.js';
-import { getTf, initBackend } from '../../../src/core/training/backend.js';
+import { getTf, initBackend } from '../../../src/core/compute/backend.js';
 import { samplePairs } from '../../../src/core/training/pairs.js';
 import { NonFiniteError, createTrainer } from '../../../src/core/training/trainer.js';
 import { sameBits, weights } from './weights.js';

@@ -7,7 +7,7 @@
  *   TC = mean_j [log q(z_j) − log Π_l q(z_jl)]
  */
 import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
-import type { Tf } from '../../training/backend.js';
+import type { Tf } from '../../compute/backend.js';
 import { numberParam } from './common.js';
 import { num } from './types.js';
 import { vaeObjective } from './vae.js';

@@ -1,7 +1,7 @@
 /** Loss pieces shared by the objectives (disentanglement_lib conventions); the VAE core built from them is vae.ts. */
 import type { Scalar, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import type { ParamSpec } from '../../../shared/params.js';
-import type { Tf } from '../../training/backend.js';
+import type { Tf } from '../../compute/backend.js';
 
 /**
  * Bernoulli reconstruction loss: sigmoid cross-entropy of the logits against

@@ -1,6 +1,6 @@
 /** DIP-VAE regulariser pieces (Kumar et al. 2018; disentanglement_lib conventions). */
 import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
-import type { Tf } from '../../training/backend.js';
+import type { Tf } from '../../compute/backend.js';
 import { numberParam } from './common.js';
 import type { ObjectiveDef } from './types.js';
 import { num } from './types.js';

@@ -7,7 +7,7 @@
  * by its own Adam (lr 1e-4, β 0.5/0.9) on the codes of the same step.
  */
 import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
-import type { Tf } from '../../training/backend.js';
+import type { Tf } from '../../compute/backend.js';
 import type { Rng } from '../../util/rng.js';
 import { createMlp } from '../architectures.js';
 import { numberParam } from './common.js';

@@ -11,7 +11,7 @@
  * the a² + b² term lets the classifier model the marginals.
  */
 import type { Scalar, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
-import type { Tf } from '../../training/backend.js';
+import type { Tf } from '../../compute/backend.js';
 import type { Rng } from '../../util/rng.js';
 import { createParams } from '../architectures.js';
 import type { ParamInfo } from '../architectures.js';

@@ -11,7 +11,7 @@
  * where reconstruction is the per-observation Bernoulli loss (so 2× is per pair).
  */
 import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
-import type { Tf } from '../../training/backend.js';
+import type { Tf } from '../../compute/backend.js';
 import { bernoulliReconstruction, gaussianKlPerDim, numberParam, pairParams } from './common.js';
 import type { ObjectiveDef } from './types.js';
 import { num } from './types.js';

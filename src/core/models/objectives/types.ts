@@ -8,7 +8,7 @@
  */
 import type { Scalar, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import type { ParamSpec, ParamValues } from '../../../shared/params.js';
-import type { Tf } from '../../training/backend.js';
+import type { Tf } from '../../compute/backend.js';
 import type { Rng } from '../../util/rng.js';
 import type { ParamInfo } from '../architectures.js';
 

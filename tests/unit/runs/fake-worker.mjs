@@ -1,5 +1,5 @@
 // A stand-in training worker for supervisor tests: speaks the protocol of
-// src/core/training/protocol.ts, one "step" every 20 ms, no tensors.
+// src/core/runs/protocol.ts, one "step" every 20 ms, no tensors.
 let stop = null;
 let step = 0;
 let total = 0;

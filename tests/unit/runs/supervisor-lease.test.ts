@@ -11,7 +11,7 @@ import { DatasetService } from '../../../src/core/datasets/service.js';
 import { EventBus } from '../../../src/core/events.js';
 import { openDb } from '../../../src/core/store/db.js';
 import { RunRepository } from '../../../src/core/store/runs.js';
-import { RunSupervisor } from '../../../src/core/training/supervisor.js';
+import { RunSupervisor } from '../../../src/core/runs/supervisor.js';
 import { hostKey } from '../../../src/core/util/process.js';
 import type { RunConfig } from '../../../src/shared/runs.js';
 

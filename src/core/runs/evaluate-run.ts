@@ -13,8 +13,8 @@ import { evaluateArrays } from '../metrics/evaluate.js';
 import { encoderSampler } from '../metrics/sampler.js';
 import type { MetricScore } from '../metrics/types.js';
 import { Rng } from '../util/rng.js';
-import type { StoredCodes } from './codes.js';
-import type { RunTrainer } from './run-trainer.js';
+import type { StoredCodes } from '../training/codes.js';
+import type { RunTrainer } from '../training/run-trainer.js';
 
 export interface EvaluateRunOptions {
   metrics: string[];

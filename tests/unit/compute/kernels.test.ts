@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs';
-import { getTf, initBackend, quietCpuBackend } from '../../../src/core/training/backend.js';
-import { backpropFilterStrategy, im2colTransposed, convGeometry } from '../../../src/core/training/kernels/conv2d_backprop_filter.js';
-import { backpropInputStrategy } from '../../../src/core/training/kernels/conv2d_backprop_input.js';
+import { getTf, initBackend, quietCpuBackend } from '../../../src/core/compute/backend.js';
+import { backpropFilterStrategy, im2colTransposed, convGeometry } from '../../../src/core/compute/kernels/conv2d_backprop_filter.js';
+import { backpropInputStrategy } from '../../../src/core/compute/kernels/conv2d_backprop_input.js';
 import { Rng } from '../../../src/core/util/rng.js';
 
 const tf = () => getTf();

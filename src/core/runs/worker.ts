@@ -14,11 +14,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openDataset } from '../datasets/open.js';
 import type { StoredDatasetRow } from '../datasets/service.js';
-import { readCodes, writeCodes } from './codes.js';
+import { readCodes, writeCodes } from '../training/codes.js';
 import { evaluateRun } from './evaluate-run.js';
 import type { FileRecord, FromWorker, StartMessage, ToWorker } from './protocol.js';
-import { initBackend } from './backend.js';
-import { createRunTrainer, NonFiniteError } from './run-trainer.js';
+import { initBackend } from '../compute/backend.js';
+import { createRunTrainer, NonFiniteError } from '../training/run-trainer.js';
 import { pidAlive } from '../util/process.js';
 
 let stop: 'paused' | 'cancelled' | null = null;

@@ -12,8 +12,8 @@ import { factorsToIndex, renderBatch, sampleIndices } from '../datasets/grid.js'
 import { toImageBatch } from '../images.js';
 import type { RunRepository } from '../store/runs.js';
 import { Rng } from '../util/rng.js';
-import { readCodes } from './codes.js';
-import { createRunTrainer, type RunTrainer } from './run-trainer.js';
+import { readCodes } from '../training/codes.js';
+import { createRunTrainer, type RunTrainer } from '../training/run-trainer.js';
 
 export class RunViews {
   private loaded = new Map<string, { checkpoint: string; trainer: RunTrainer }>();

@@ -11,7 +11,7 @@ import {
   type BackendAttempt,
   type MachineProbe,
   type ProbeFs,
-} from '../../../src/core/training/diagnose.js';
+} from '../../../src/core/compute/diagnose.js';
 
 /** A fake file system: paths to contents ('' for files whose contents do not matter). */
 function fakeFs(files: Record<string, string>): ProbeFs {
