@@ -18,6 +18,7 @@ import { EventBus } from './events.js';
 import { exportHandlers } from './export/handlers.js'; // compare/export room
 import { Jobs } from './jobs.js';
 import { closePerturbService, perturbHandlers } from './perturbations/handlers.js';
+import { openDerived } from './perturbations/open.js';
 import { openDb, schemaVersion, type Db } from './store/db.js';
 import { RunRepository } from './store/runs.js';
 import { createStudiesRoom } from './studies/handlers.js'; // studies room
@@ -69,7 +70,7 @@ export class Lab {
         return { jobs: j, handlers: j.handlers(), close: () => j.close() };
       });
       this.jobs = jobs.jobs;
-      const datasets = w.add('datasets', () => createDatasetsRoom({ db, labDir, jobs: this.jobs }));
+      const datasets = w.add('datasets', () => createDatasetsRoom({ db, labDir, jobs: this.jobs, openDerived }));
       this.datasets = datasets.datasets;
       this.imports = datasets.imports;
       this.runs = new RunRepository(db);

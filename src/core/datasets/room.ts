@@ -13,6 +13,7 @@ import type { Db } from '../store/db.js';
 import { Rng } from '../util/rng.js';
 import { factorsOf, factorsToIndex, indexToFactors, renderBatch, sampleIndices } from './grid.js';
 import { ImportService } from './import-service.js';
+import type { DerivedOpener } from './open.js';
 import { DatasetService } from './service.js';
 import type { GroundTruthDataset } from './types.js';
 
@@ -20,6 +21,8 @@ export interface DatasetsRoomDeps {
   db: Db;
   labDir: string;
   jobs: Jobs;
+  /** How derived datasets open (from the perturbations room). */
+  openDerived: DerivedOpener;
 }
 
 type DatasetHandlers = Pick<HandlersFor<typeof datasetRequests>, 'datasets/list' | 'datasets/get' | 'datasets/samples' | 'datasets/traverse'> & ReturnType<ImportService['handlers']>;
@@ -76,7 +79,7 @@ async function traverse(datasets: DatasetService, input: { id: string; index?: n
 }
 
 export function createDatasetsRoom(deps: DatasetsRoomDeps): Room<DatasetHandlers> & { datasets: DatasetService; imports: ImportService } {
-  const datasets = new DatasetService(deps.db, deps.labDir);
+  const datasets = new DatasetService(deps.db, deps.labDir, deps.openDerived);
   const imports = new ImportService({ db: deps.db, labDir: deps.labDir, datasets, jobs: deps.jobs });
   return {
     datasets,

@@ -6,7 +6,7 @@
 import type { DatasetInfo } from '../../shared/domain.js';
 import { LabError } from '../../shared/contract.js';
 import type { Db } from '../store/db.js';
-import { openDataset } from './open.js';
+import { openDataset, type DerivedOpener } from './open.js';
 import { builtinDatasets, findBuiltin } from './registry.js';
 import type { GroundTruthDataset } from './types.js';
 
@@ -26,6 +26,8 @@ export class DatasetService {
   constructor(
     private readonly db: Db,
     private readonly labDir: string,
+    /** How derived datasets open (the perturbations room's opener; without one they cannot). */
+    private readonly openDerived?: DerivedOpener,
   ) {}
 
   list(): DatasetInfo[] {
@@ -43,7 +45,7 @@ export class DatasetService {
   async open(id: string): Promise<GroundTruthDataset> {
     this.get(id); // not_found as a typed error
     try {
-      return await openDataset(id, (x) => this.storedRow(x), this.labDir, this.cache);
+      return await openDataset(id, (x) => this.storedRow(x), this.labDir, { opened: this.cache, ...(this.openDerived ? { openDerived: this.openDerived } : {}) });
     } catch (e) {
       throw new LabError('internal', `cannot open dataset '${id}': ${(e as Error).message}`);
     }

@@ -13,6 +13,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openDataset } from '../datasets/open.js';
+import { openDerived } from '../perturbations/open.js';
 import type { StoredDatasetRow } from '../datasets/service.js';
 import { readCodes, writeCodes } from '../training/codes.js';
 import { evaluateRun } from './evaluate-run.js';
@@ -57,7 +58,7 @@ async function run(msg: StartMessage): Promise<void> {
   const { config: cfg, labDir, runDir } = msg;
   const backend = await initBackend(cfg.backend ? { prefer: cfg.backend } : {});
   const rows = new Map<string, StoredDatasetRow>(msg.datasetRows.map((r) => [r.id, r]));
-  const dataset = await openDataset(cfg.datasetId, (id) => rows.get(id), labDir);
+  const dataset = await openDataset(cfg.datasetId, (id) => rows.get(id), labDir, { openDerived });
   const trainer = await createRunTrainer(cfg, dataset);
   if (msg.resumeFrom) await trainer.restore(msg.resumeFrom);
   await send({ type: 'started', backend: backend.backend, notes: backend.notes, step: trainer.step });
