@@ -2,12 +2,13 @@ import { objectives } from '../../core/models/registry.js';
 import { runTrainBench } from '../../core/training/bench.js';
 import type { BackendName } from '../../core/compute/backend.js';
 import { UsageError, flagNumber, flagString, type Command } from '../command.js';
+import { flagBool } from '../helpers.js';
 
 export const benchTrainCommand: Command = {
   path: ['bench', 'train'],
   summary: 'Time training steps of a model on this machine (backend, ms/step, steps/s, peak RSS), with the PyTorch reference alongside where available.',
   usage:
-    'dlab bench train [--model beta_vae] [--arch conv|fc] [--batch 64] [--steps 10] [--warmup 2] [--latent 10] [--dataset dsprites] [--backend tensorflow|wasm|cpu] [--torch PATH|none] [--torch-threads 1] [--json]',
+    'dlab bench train [--model beta_vae] [--arch conv|fc] [--batch 64] [--steps 10] [--warmup 2] [--latent 10] [--dataset dsprites] [--backend tensorflow|wasm|cpu] [--torch PATH|none] [--torch-threads 1] [--profile] [--json]',
   async run(ctx) {
     const model = flagString(ctx.args, 'model') ?? 'beta_vae';
     if (!objectives.some((o) => o.id === model)) throw new UsageError(`unknown model '${model}' (known: ${objectives.map((o) => o.id).join(', ')})`);
@@ -29,6 +30,7 @@ export const benchTrainCommand: Command = {
       ...(backend ? { backend: backend as BackendName } : {}),
       ...(torch !== undefined ? { torchScript: torch === 'none' ? null : torch } : {}),
       torchThreads: flagNumber(ctx.args, 'torch-threads', { integer: true, min: 1 }) ?? 1,
+      profile: flagBool(ctx.args, 'profile'),
     });
     if (ctx.json) {
       ctx.out(JSON.stringify(r, null, 2));
@@ -41,6 +43,19 @@ export const benchTrainCommand: Command = {
     ctx.out(`steps/s:     ${r.stepsPerSec.toFixed(2)}`);
     ctx.out(`peak RSS:    ${r.peakRssMB.toFixed(0)} MB`);
     ctx.out(`load:        ${r.loadAverage.map((x) => x.toFixed(2)).join(' ')} on ${r.cpus} CPUs`);
+    if (r.profile) {
+      const p = r.profile;
+      const f = (x: number) => x.toFixed(1).padStart(7);
+      ctx.out(`profile:     one step, ms (${p.steps} steps, kernels wrapped; total ${p.totalMs.toFixed(1)} ms/step)`);
+      ctx.out(`  phase        total  kernels  other (tfjs bookkeeping, our JS)`);
+      for (const ph of ['batch', 'forward', 'backward', 'read', 'optimiser'] as const) {
+        ctx.out(`  ${ph.padEnd(10)} ${f(p.phases[ph])}  ${f(p.kernelMs[ph])}  ${f(p.phases[ph] - p.kernelMs[ph])}`);
+      }
+      ctx.out('  kernel family by phase (ms/step, calls/step):');
+      for (const x of p.families.filter((x) => x.ms >= 0.05)) ctx.out(`    ${x.family.padEnd(36)} ${x.phase.padEnd(9)} ${f(x.ms)}  ${x.calls.toFixed(0).padStart(4)}`);
+      ctx.out('  top kernels:');
+      for (const k of p.kernels.slice(0, 10)) ctx.out(`    ${k.kernel.padEnd(24)} ${k.phase.padEnd(9)} ${f(k.ms)}  ${k.calls.toFixed(0).padStart(4)}`);
+    }
     if (r.torch) {
       if (r.torch.error) ctx.out(`pytorch:     failed: ${r.torch.error}`);
       else {

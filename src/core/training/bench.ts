@@ -13,6 +13,7 @@ import type { ArchKind } from '../models/architectures.js';
 import type { BackendName } from '../compute/backend.js';
 import { initBackend } from '../compute/backend.js';
 import { createTrainer } from './trainer.js';
+import { kernelFamily, profileKernels, type KernelTime, type StepPhase } from '../compute/profile.js';
 
 /**
  * The project's PyTorch reference script, `scripts/bench/torch_vae_step.py`,
@@ -43,6 +44,8 @@ export interface TrainBenchOptions {
   torchScript?: string | null;
   torchThreads?: number;
   python?: string;
+  /** Time one step per kernel and phase (a separate pass after the timed steps). */
+  profile?: boolean;
 }
 
 export interface TorchResult {
@@ -75,6 +78,41 @@ export interface TrainBenchResult {
   node: string;
   lastLosses: Record<string, number>;
   torch: TorchResult | null;
+  profile?: StepProfile;
+}
+
+/** ms per step by phase, by kernel family within each phase, and the top kernels. */
+export interface StepProfile {
+  steps: number;
+  totalMs: number;
+  phases: Record<StepPhase, number>;
+  /** Time inside kernels per phase; the rest of a phase is tfjs bookkeeping and our own JS. */
+  kernelMs: Record<StepPhase, number>;
+  families: { family: string; phase: StepPhase; ms: number; calls: number }[];
+  kernels: KernelTime[];
+}
+
+function summarise(steps: number, phases: Record<StepPhase, number>, kernels: KernelTime[]): StepProfile {
+  const per = (x: number) => x / steps;
+  const kernelMs: Record<StepPhase, number> = { batch: 0, forward: 0, backward: 0, read: 0, optimiser: 0 };
+  const fam = new Map<string, { family: string; phase: StepPhase; ms: number; calls: number }>();
+  for (const k of kernels) {
+    kernelMs[k.phase] += per(k.ms);
+    const key = `${kernelFamily(k.kernel)}|${k.phase}`;
+    const f = fam.get(key) ?? { family: kernelFamily(k.kernel), phase: k.phase, ms: 0, calls: 0 };
+    f.ms += per(k.ms);
+    f.calls += k.calls / steps;
+    fam.set(key, f);
+  }
+  const ph = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, per(v)])) as Record<StepPhase, number>;
+  return {
+    steps,
+    totalMs: Object.values(ph).reduce((a, b) => a + b, 0),
+    phases: ph,
+    kernelMs,
+    families: [...fam.values()].sort((a, b) => b.ms - a.ms),
+    kernels: kernels.map((k) => ({ ...k, ms: per(k.ms), calls: k.calls / steps })).slice(0, 15),
+  };
 }
 
 export function torchScriptPath(given?: string | null): string | null {
@@ -161,6 +199,20 @@ export async function runTrainBench(opts: TrainBenchOptions): Promise<TrainBench
       lastLosses: last,
       torch: null,
     };
+    if (opts.profile) {
+      const prof = profileKernels(trainer.tf);
+      try {
+        trainer.probe = prof;
+        trainer.step(); // once with the wrappers in place before counting
+        prof.reset();
+        for (let i = 0; i < opts.steps; i++) trainer.step();
+        prof.enter('batch');
+        result.profile = summarise(opts.steps, prof.phases(), prof.kernels());
+      } finally {
+        trainer.probe = null;
+        prof.restore();
+      }
+    }
     const script = torchScriptPath(opts.torchScript);
     if (script) {
       const channels = entry.info.imageShape[2];

@@ -24,6 +24,7 @@ import { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
 import type { BackendName, Tf } from '../compute/backend.js';
 import { backendName, getTf } from '../compute/backend.js';
+import type { StepProbe } from '../compute/profile.js';
 import { restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { pairOptions, samplePairs } from './pairs.js';
 
@@ -95,6 +96,8 @@ export class Trainer {
   readonly aux: Adam | null;
   private stepCount = 0;
   private disposed = false;
+  /** Told the phase of each step (the bench's profiler); absent in runs. */
+  probe: StepProbe | null = null;
 
   constructor(opts: TrainerOptions) {
     const be = backendName();
@@ -183,6 +186,8 @@ export class Trainer {
     this.assertLive();
     const tf = this.tf;
     const s = this.stepCount;
+    const probe = this.probe;
+    probe?.enter('batch');
     const rng = stepRng(this.seed, s);
     const indices = this.batchIndices(s);
     const n = indices.length;
@@ -201,12 +206,14 @@ export class Trainer {
     const toDispose: Tensor[] = [x];
     if (eps) toDispose.push(eps);
     try {
+      probe?.enter('forward');
       const mainGrads = tf.variableGrads(() => {
         const out = this.forward(x, eps);
         const res = this.instance.loss(out, ctx);
         terms = Object.fromEntries(Object.entries(res.terms).map(([k, v]) => [k, tf.keep(v)]));
         if (res.klPerDim) klPerDim = tf.keep(res.klPerDim);
         if (this.instance.aux) zKept = tf.keep(out.z);
+        probe?.enter('backward');
         return res.loss;
       }, this.main.variables);
       toDispose.push(mainGrads.value, ...Object.values(mainGrads.grads), ...Object.values(terms));
@@ -226,6 +233,7 @@ export class Trainer {
         toDispose.push(auxGrads.value, ...Object.values(auxGrads.grads), ...Object.values(auxTerms));
       }
 
+      probe?.enter('read');
       const losses: Record<string, number> = {};
       for (const [k, v] of Object.entries(terms)) losses[k] = v.dataSync()[0]!;
       for (const [k, v] of Object.entries(auxTerms)) losses[k] = v.dataSync()[0]!;
@@ -237,6 +245,7 @@ export class Trainer {
         const badAux = this.aux.firstNonFinite(auxGrads.grads);
         if (badAux) throw new NonFiniteError(s, `gradient of ${badAux}`, losses);
       }
+      probe?.enter('optimiser');
       this.main.apply(mainGrads.grads);
       if (auxGrads && this.aux) this.aux.apply(auxGrads.grads);
       this.stepCount = s + 1;
