@@ -25,6 +25,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           // each training run forks this script (out/main/worker.js)
           worker: resolve(__dirname, 'src/core/runs/worker.ts'),
+          // heavy request work (chart PNGs, perturbation previews and statistics) runs in worker threads of this script (out/main/thread-worker.js)
+          'thread-worker': resolve(__dirname, 'src/core/thread-worker.ts'),
         },
       },
     },

@@ -9,6 +9,8 @@
  * (optionally with the y = x diagonal). Every chart has a title, axis labels
  * with ticks, and a legend when it has more than one series.
  */
+import { CHART_HEIGHT_PT, CHART_WIDTH_PT } from '../../shared/requests/exporting.js';
+
 export type Color = string;
 
 export interface PrimBase {
@@ -283,8 +285,8 @@ function quartiles(sorted: number[]): { q1: number; med: number; q3: number } {
 }
 
 export function layoutChart(chart: Chart, opts: LayoutOptions = {}): Drawing {
-  const width = opts.width ?? 480;
-  const height = opts.height ?? 320;
+  const width = opts.width ?? CHART_WIDTH_PT;
+  const height = opts.height ?? CHART_HEIGHT_PT;
   const b = new Builder();
   b.prims.push({ t: 'rect', x: 0, y: 0, w: width, h: height, fill: '#ffffff', cls: 'background' });
   if (chart.kind === 'bar') {

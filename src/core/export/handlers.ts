@@ -3,6 +3,8 @@
  * `export/table` and `exports/file`. Charts go through the same layout and
  * writers as the study exports (layoutChart → SVG / PDF / PNG), so a chart
  * downloaded from the Compare screen matches the files of `studies/export`.
+ * A chart is rendered in a worker thread (src/core/threads.ts), never on the
+ * loop that serves requests and training progress.
  * The Lab spreads `...exportHandlers(this)` into its handler table.
  */
 import * as fs from 'node:fs';
@@ -10,12 +12,13 @@ import * as path from 'node:path';
 import { LabError } from '../../shared/contract.js';
 import type { HandlersFor } from '../../shared/dispatch.js';
 import { EXPORT_FILE_LIMIT, type exportRequests } from '../../shared/requests/exporting.js';
-import type { Lab } from '../lab.js';
-import { chartData, layoutChart, type Chart } from './chart.js';
-import { drawingsToPdf } from './pdf.js';
-import { drawingToPng } from './png.js';
-import { drawingToSvg } from './svg.js';
+import { runInThread } from '../threads.js';
+import type { Chart } from './chart.js';
+import { packChart } from './render.js';
 import { toCsv, toLatex, type Cell } from './table.js';
+
+/** The pure renderer (what the worker thread runs), for callers that want the bytes here. */
+export { renderChart } from './render.js';
 
 const MIME: Record<string, string> = {
   svg: 'image/svg+xml',
@@ -45,20 +48,6 @@ export function fileStem(title: string, fallback = 'export'): string {
   return s || fallback;
 }
 
-/** A chart in one of the download formats. */
-export function renderChart(chart: Chart, format: 'svg' | 'pdf' | 'png' | 'csv' | 'json', dpi = 300): Buffer {
-  if (format === 'csv' || format === 'json') {
-    const rows = chartData(chart);
-    if (format === 'json') return Buffer.from(JSON.stringify({ chart, data: rows }, null, 2) + '\n', 'utf8');
-    const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-    return Buffer.from(toCsv({ columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)) }), 'utf8');
-  }
-  const drawing = layoutChart(chart);
-  if (format === 'svg') return Buffer.from(drawingToSvg(drawing), 'utf8');
-  if (format === 'pdf') return drawingsToPdf([drawing], { title: chart.title });
-  return drawingToPng(drawing, dpi);
-}
-
 /**
  * Resolve `rel` inside `root`: refused when absolute, when it climbs out, or
  * when a link leads out of the folder. Answers the real path.
@@ -82,10 +71,18 @@ export function resolveInside(root: string, rel: string): string {
   return real;
 }
 
-export function exportHandlers(lab: Lab): HandlersFor<typeof exportRequests> {
+/** What the export room needs of the Lab: only where the lab directory is. */
+export interface ExportRoomDeps {
+  labDir: string;
+}
+
+export function exportHandlers(lab: ExportRoomDeps): HandlersFor<typeof exportRequests> {
   return {
-    'export/chart': ({ chart, format, dpi, name }) => {
-      const data = renderChart(chart as Chart, format, dpi ?? 300);
+    'export/chart': async ({ chart, format, dpi, name }) => {
+      // laid out, drawn and encoded in a worker thread: a 1200-dpi PNG takes seconds, the loop stays free
+      const packed = packChart(chart as Chart);
+      const bytes = await runInThread('chart', { chart: packed, format, dpi: dpi ?? 300 }, { transfer: [packed.numbers.buffer as ArrayBuffer] });
+      const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       return { fileName: `${fileStem(name ?? chart.title, 'chart')}.${format}`, mime: MIME[format]!, dataBase64: data.toString('base64') };
     },
     'export/table': ({ title, columns, rows, format, name }) => {

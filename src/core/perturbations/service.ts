@@ -3,10 +3,14 @@
  * `perturbations/*` and `datasets/analyze` requests do (see
  * src/shared/requests/perturb.ts).
  *
- * PREVIEW (synchronous): builds the perturbation on the opened base dataset
- * (or takes a trained draft), renders a few seeded or chosen images, their
- * perturbed versions and |Δ|/ε, and runs `perturbationStats` on a small seeded
- * sample. Invalid kinds/params/blocks are `invalid_payload`.
+ * PREVIEW (a request, answered from a worker thread): checks kind, params and
+ * blocks here (invalid_payload), then a worker thread (src/core/threads.ts,
+ * src/core/perturbations/preview.ts) builds the perturbation on the base
+ * dataset (or restores the trained draft from its spec and weights), renders
+ * a few seeded or chosen images, their perturbed versions and |Δ|/ε, and runs
+ * `perturbationStats` on a small seeded sample. The serving loop stays free
+ * meanwhile. The statistics of SAVE and the variance structures of ANALYZE
+ * are computed in a worker thread the same way (a cancelled job stops it).
  *
  * DRAFTS: `perturbations/train` trains a learned perturbation as a job, with
  * its artifact (weights) written to `<labDir>/tmp/perturb-drafts/<pid>-<rand>/
@@ -34,20 +38,19 @@ import { LabError } from '../../shared/contract.js';
 import type { JobInfo } from '../../shared/jobs.js';
 import { resolveParams } from '../../shared/params.js';
 import type { AnalysisResult, PerturbationEntryInfo, PerturbationStatsWire, PreviewResult, VarianceStructureWire } from '../../shared/requests/perturb.js';
-import { varianceStructure } from '../analysis/variance.js';
-import { datasetDir } from '../datasets/open.js';
-import { factorsOf, renderBatch, sampleIndices } from '../datasets/grid.js';
+import { datasetDir, lineage } from '../datasets/open.js';
 import type { DatasetService } from '../datasets/service.js';
 import type { GroundTruthDataset } from '../datasets/types.js';
-import { toImageBatch } from '../images.js';
 import type { JobContext, Jobs } from '../jobs.js';
 import { nowIso, type Db } from '../store/db.js';
-import { Rng } from '../util/rng.js';
+import { runInThread } from '../threads.js';
 import { derivedId, specHash } from './derived.js';
+import type { DatasetSource, DerivedSource } from './preview.js';
 import { createPerturbation, findPerturbation, perturbations } from './registry.js';
-import { perturbationStats, type PerturbationStats } from './stats.js';
 import { PerturbationSpec as PerturbationSpecSchema, type BlockSpec, type DerivedDataset, type PerturbationProgress, type PerturbationSpec } from './types.js';
 import { pidAlive } from '../util/process.js';
+
+export { statsToWire } from './preview.js';
 
 export const MAX_DRAFTS = 8;
 const DRAFTS_DIR = 'perturb-drafts';
@@ -80,19 +83,6 @@ interface Draft {
 function invalid(e: unknown): LabError {
   if (e instanceof LabError) return e;
   return new LabError('invalid_payload', (e as Error)?.message ?? String(e));
-}
-
-const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
-
-export function statsToWire(s: PerturbationStats): PerturbationStatsWire {
-  return {
-    ...s,
-    preservation: {
-      ...s.preservation,
-      minDistanceParent: finiteOrNull(s.preservation.minDistanceParent),
-      minDistanceDerived: finiteOrNull(s.preservation.minDistanceDerived),
-    },
-  };
 }
 
 /** The identity of a spec (what makes two derived datasets the same). */
@@ -200,66 +190,73 @@ export class PerturbService {
 
   // ------------------------------------------------------------ preview
 
+  /** A dataset as a worker thread opens it: its id and the store rows of it and its ancestors. */
+  private source(id: string): DatasetSource {
+    this.opts.datasets.get(id); // not_found as a typed error
+    try {
+      return { labDir: this.labDir, id, rows: lineage(id, (x) => this.opts.datasets.storedRow(x)) };
+    } catch (e) {
+      throw new LabError('internal', `cannot open dataset '${id}': ${(e as Error).message}`);
+    }
+  }
+
+  /** How a worker thread re-creates a derived dataset built here: from its spec (and its artifact folder). */
+  private static restore(derived: DerivedDataset, artifactDir?: string | null): DerivedSource {
+    return { restore: { spec: derived.spec, ...(artifactDir ? { artifactDir } : {}) } };
+  }
+
   async preview(input: PerturbationRequest & { indices?: number[]; count?: number; sampleSeed?: number; statsSamples?: number; draftId?: string }): Promise<PreviewResult> {
-    let parent: GroundTruthDataset;
-    let derived: DerivedDataset;
+    let derived: DerivedSource;
     let draftId: string | null = null;
+    let baseId = input.baseId;
     if (input.draftId) {
       const d = this.draft(input.draftId);
       if (d.baseId !== input.baseId || d.kind !== input.kind) {
         throw new LabError('invalid_payload', `draft ${d.id} is ${d.kind} on '${d.baseId}', not ${input.kind} on '${input.baseId}'`);
       }
-      parent = await this.parent(d.baseId);
-      derived = d.dataset;
+      baseId = d.baseId;
+      derived = PerturbService.restore(d.dataset, d.dir);
       draftId = d.id;
     } else {
-      ({ parent, derived } = await this.build(input));
-    }
-    const sizes = parent.info.factors.map((f) => f.size);
-    let indices: number[];
-    if (input.indices) {
-      const bad = input.indices.find((i) => i >= parent.info.count);
-      if (bad !== undefined) throw new LabError('invalid_payload', `index ${bad} outside 0…${parent.info.count - 1}`);
-      indices = input.indices;
-    } else {
-      indices = Array.from(sampleIndices(sizes, input.count ?? 8, new Rng(input.sampleSeed ?? 0)));
-    }
-    const X = renderBatch(parent, indices);
-    const Y = renderBatch(derived, indices);
-    const eps = derived.epsilon;
-    const P = X.length / indices.length;
-    const D = new Float32Array(X.length);
-    const maxAbs: number[] = [];
-    for (let i = 0; i < indices.length; i++) {
-      let m = 0;
-      for (let j = i * P; j < (i + 1) * P; j++) {
-        const a = Math.abs(Y[j]! - X[j]!);
-        if (a > m) m = a;
-        D[j] = eps > 0 ? a / eps : 0;
+      const e = this.entry(input.kind);
+      if (e.learned) {
+        throw new LabError('invalid_payload', `'${input.kind}' is learned: train it first (perturbations/train) and use the draftId`);
       }
-      maxAbs.push(m);
+      this.check(input);
+      derived = { create: { kind: input.kind, params: input.params, seed: input.seed, blocks: input.blocks } };
     }
-    const stats = perturbationStats(parent, derived, { samples: input.statsSamples ?? 128, pairSamples: 64, seed: input.sampleSeed ?? 0 });
-    const K = sizes.length;
-    const f = factorsOf(sizes, indices);
-    const shape = parent.info.imageShape;
+    const base = this.source(baseId);
+    if (input.indices) {
+      const count = this.opts.datasets.get(baseId).count;
+      const bad = input.indices.find((i) => i >= count);
+      if (bad !== undefined) throw new LabError('invalid_payload', `index ${bad} outside 0…${count - 1}`);
+    }
+    // rendering and the statistics (seconds for thousands of samples) happen in a worker thread
+    const p = await runInThread('perturb-preview', {
+      base,
+      derived,
+      indices: input.indices,
+      count: input.count,
+      sampleSeed: input.sampleSeed,
+      statsSamples: input.statsSamples,
+    });
     return {
-      baseId: parent.info.id,
-      kind: derived.spec.kind,
-      datasetId: derivedId(derived.spec),
-      name: derived.info.name,
-      epsilon: eps,
-      params: { ...derived.spec.params },
-      ...(derived.spec.blocks ? { blocks: derived.spec.blocks.map((b) => ({ kind: b.kind, params: { ...b.params } })) } : {}),
-      seed: derived.spec.seed,
+      baseId,
+      kind: p.spec.kind,
+      datasetId: derivedId(p.spec),
+      name: p.name,
+      epsilon: p.epsilon,
+      params: { ...p.spec.params },
+      ...(p.spec.blocks ? { blocks: p.spec.blocks.map((b) => ({ kind: b.kind, params: { ...b.params } })) } : {}),
+      seed: p.spec.seed,
       draftId,
-      indices,
-      factors: indices.map((_, i) => Array.from(f.subarray(i * K, (i + 1) * K))),
-      originals: toImageBatch(X, indices.length, shape),
-      perturbed: toImageBatch(Y, indices.length, shape),
-      difference: toImageBatch(D, indices.length, shape),
-      maxAbsDelta: maxAbs,
-      stats: statsToWire(stats),
+      indices: p.indices,
+      factors: p.factors,
+      originals: p.originals,
+      perturbed: p.perturbed,
+      difference: p.difference,
+      maxAbsDelta: p.maxAbsDelta,
+      stats: p.stats,
     };
   }
 
@@ -394,7 +391,12 @@ export class PerturbService {
         ctx.progress(statsFrom, `statistics on ${n} seeded samples`);
         await yieldNow();
         ctx.signal.throwIfAborted();
-        const stats = statsToWire(perturbationStats(parent, derived, { samples: n, pairSamples: Math.min(200, n), seed: 0 }));
+        // in a worker thread (thousands of images); cancelling the job stops it
+        const stats = await runInThread(
+          'perturb-stats',
+          { base: this.source(parent.info.id), derived: PerturbService.restore(derived, artifactSource), samples: n, pairSamples: Math.min(200, n), seed: 0 },
+          { signal: ctx.signal, timeoutMs: 6 * 3600_000 },
+        );
         ctx.progress(statsFrom + (1 - statsFrom) * 0.9, 'storing');
         await yieldNow();
         ctx.signal.throwIfAborted();
@@ -469,48 +471,49 @@ export class PerturbService {
     const samples = input.samples ?? 500;
     const seed = input.seed ?? 0;
     const info = this.opts.datasets.get(input.id);
-    let target: () => Promise<{ ds: GroundTruthDataset; id: string; name: string }>;
-    let reference: (() => Promise<{ ds: GroundTruthDataset; id: string; name: string }>) | null = null;
-    const open = (id: string) => async () => {
-      const ds = await this.opts.datasets.open(id);
-      return { ds, id, name: this.opts.datasets.get(id).name };
-    };
+    // what to analyse, as a worker thread opens it (the variance structure of 5000 points takes seconds)
+    type Subject = { id: string; name: string; base: string; derived?: DerivedSource };
+    let target: Subject;
+    let reference: Subject | null = null;
+    const plain = (id: string): Subject => ({ id, name: this.opts.datasets.get(id).name, base: id });
     if (input.draftId) {
       const d = this.draft(input.draftId);
       if (d.baseId !== input.id) throw new LabError('invalid_payload', `draft ${d.id} perturbs '${d.baseId}', not '${input.id}'`);
-      target = async () => ({ ds: d.dataset, id: d.id, name: `${d.dataset.info.name} (draft)` });
-      reference = open(input.id);
+      target = { id: d.id, name: `${d.dataset.info.name} (draft)`, base: d.baseId, derived: PerturbService.restore(d.dataset, d.dir) };
+      reference = plain(input.id);
     } else if (input.perturbation) {
       const built = await this.build({ baseId: input.id, ...input.perturbation });
-      target = async () => ({ ds: built.derived, id: derivedId(built.derived.spec), name: `${built.derived.info.name} (unsaved)` });
-      reference = open(input.id);
+      target = { id: derivedId(built.derived.spec), name: `${built.derived.info.name} (unsaved)`, base: input.id, derived: PerturbService.restore(built.derived) };
+      reference = plain(input.id);
     } else {
-      target = open(input.id);
+      target = plain(input.id);
       const other = input.compareTo ?? (info.source === 'derived' ? info.parent : undefined);
       if (other) {
         const o = this.opts.datasets.get(other);
         if (o.factors.map((f) => f.size).join(',') !== info.factors.map((f) => f.size).join(',')) {
           throw new LabError('invalid_payload', `'${input.id}' and '${other}' have different factor grids`);
         }
-        reference = open(other);
+        reference = plain(other);
       }
     }
     return this.opts.jobs.start('dataset-analyze', `Analyse ${info.name}`, async (ctx) => {
       await yieldNow();
-      const t = await target();
-      ctx.progress(0.05, `variance structure of ${t.name} (${samples} points)`);
-      await yieldNow();
+      const structure = async (x: Subject) =>
+        (await runInThread(
+          'variance',
+          { base: this.source(x.base), ...(x.derived ? { derived: x.derived } : {}), samples, seed },
+          { signal: ctx.signal, timeoutMs: 6 * 3600_000 },
+        )) as VarianceStructureWire;
+      ctx.progress(0.05, `variance structure of ${target.name} (${samples} points)`);
       ctx.signal.throwIfAborted();
-      const analysis = varianceStructure(t.ds, { samples, seed }) as VarianceStructureWire;
+      const analysis = await structure(target);
       let compareTo: AnalysisResult['compareTo'] = null;
       if (reference) {
-        const r = await reference();
-        ctx.progress(0.5, `variance structure of ${r.name} (${samples} points)`);
-        await yieldNow();
+        ctx.progress(0.5, `variance structure of ${reference.name} (${samples} points)`);
         ctx.signal.throwIfAborted();
-        compareTo = { datasetId: r.id, name: r.name, analysis: varianceStructure(r.ds, { samples, seed }) as VarianceStructureWire };
+        compareTo = { datasetId: reference.id, name: reference.name, analysis: await structure(reference) };
       }
-      const result: AnalysisResult = { datasetId: t.id, name: t.name, samples, seed, analysis, compareTo };
+      const result: AnalysisResult = { datasetId: target.id, name: target.name, samples, seed, analysis, compareTo };
       return result as unknown as Record<string, unknown>;
     });
   }

@@ -11,6 +11,7 @@
  *    collisions, expected 0), and the smallest pairwise L2 distance between
  *    distinct parent images before and after, on a (smaller) pair sample.
  */
+import { createHash } from 'node:crypto';
 import type { GroundTruthDataset } from '../datasets/types.js';
 import { imageSize } from '../datasets/types.js';
 import { sampleIndices } from '../datasets/grid.js';
@@ -51,9 +52,13 @@ export interface PerturbationStats {
   };
 }
 
+/** An image's bytes as a short key: SHA-256 (equal keys ⇔ equal bytes, short of a hash collision). */
 function imageKey(a: Float32Array, o: number, n: number): string {
-  return Buffer.from(a.buffer, a.byteOffset + o * 4, n * 4).toString('base64');
+  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset + o * 4, n * 4)).digest('base64');
 }
+
+/** Up to this many floats per image set (n·P) the sample is kept in memory (64 MB each). */
+const KEEP_FLOATS = 1 << 24;
 
 export function perturbationStats(
   parent: GroundTruthDataset,
@@ -69,59 +74,91 @@ export function perturbationStats(
   const sizes = parent.info.factors.map((f) => f.size);
   const idx = sampleIndices(sizes, n, new Rng(seed).fork('perturbation-stats'));
   const P = imageSize(parent.info);
-  const X = new Float32Array(n * P);
-  const Y = new Float32Array(n * P);
+  // Small samples keep every image (one render each); a large one (a saved dataset's 20,000
+  // Shapes3D images would be 2 GB) keeps only the pair sample and renders again for the
+  // variances. Both give the same numbers to the bit: the sums run in the same order.
+  const keep = n * P <= KEEP_FLOATS;
+  const X = new Float32Array((keep ? n : nPairs) * P);
+  const Y = new Float32Array((keep ? n : nPairs) * P);
+  const x = keep ? X : new Float32Array(P);
+  const y = keep ? Y : new Float32Array(P);
   const eps = derived.epsilon;
   const before = derived.clipCounters();
   let maxAbs = 0;
   let sumL2 = 0;
   let sumSq = 0;
+  const mX = new Float64Array(P);
+  const mY = new Float64Array(P);
+  // exact collisions: for every derived image, the set of distinct parent images mapped onto it
+  const parentsOf = new Map<string, Set<string>>();
+  const parentKeys = new Set<string>();
+  const seen = new Set<number>();
+  /** Image i of the sample: where it is (kept), or rendered into the scratch images. */
+  const image = (i: number): number => {
+    if (keep) {
+      parent.render(idx[i]!, X, i * P);
+      derived.render(idx[i]!, Y, i * P);
+      return i * P;
+    }
+    x.fill(0);
+    y.fill(0);
+    parent.render(idx[i]!, x, 0);
+    derived.render(idx[i]!, y, 0);
+    return 0;
+  };
   for (let i = 0; i < n; i++) {
-    parent.render(idx[i]!, X, i * P);
-    derived.render(idx[i]!, Y, i * P);
+    const o = image(i);
     let s = 0;
-    for (let j = i * P; j < (i + 1) * P; j++) {
-      const d = Y[j]! - X[j]!;
+    for (let j = 0; j < P; j++) {
+      const d = y[o + j]! - x[o + j]!;
       const a = Math.abs(d);
       if (a > maxAbs) maxAbs = a;
       s += d * d;
+      mX[j]! += x[o + j]!;
+      mY[j]! += y[o + j]!;
     }
     sumL2 += Math.sqrt(s);
     sumSq += s;
+    if (!seen.has(idx[i]!)) {
+      seen.add(idx[i]!);
+      const kx = imageKey(x, o, P);
+      const ky = imageKey(y, o, P);
+      parentKeys.add(kx);
+      let set = parentsOf.get(ky);
+      if (!set) parentsOf.set(ky, (set = new Set()));
+      set.add(kx);
+    }
+    if (!keep && i < nPairs) {
+      X.set(x, i * P);
+      Y.set(y, i * P);
+    }
   }
   const after = derived.clipCounters();
   const clipped = after.clippedLow + after.clippedHigh - before.clippedLow - before.clippedHigh;
   const boundClipped = after.boundClipped - before.boundClipped;
 
-  const pixVar = (A: Float32Array) => {
-    let total = 0;
+  // per pixel: the mean over images, then the mean squared deviation; summed image by image
+  // (memory order) in the same order as a pixel-by-pixel loop would
+  for (let j = 0; j < P; j++) {
+    mX[j]! /= n;
+    mY[j]! /= n;
+  }
+  const vX = new Float64Array(P);
+  const vY = new Float64Array(P);
+  for (let i = 0; i < n; i++) {
+    const o = keep ? i * P : image(i);
     for (let j = 0; j < P; j++) {
-      let m = 0;
-      for (let i = 0; i < n; i++) m += A[i * P + j]!;
-      m /= n;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += (A[i * P + j]! - m) ** 2;
-      total += v / n;
+      vX[j]! += (x[o + j]! - mX[j]!) ** 2;
+      vY[j]! += (y[o + j]! - mY[j]!) ** 2;
     }
+  }
+  const pixVar = (v: Float64Array) => {
+    let total = 0;
+    for (let j = 0; j < P; j++) total += v[j]! / n;
     return total / P;
   };
-  const varX = pixVar(X);
-  const varY = pixVar(Y);
-
-  // exact collisions: for every derived image, the set of distinct parent images mapped onto it
-  const parentsOf = new Map<string, Set<string>>();
-  const parentKeys = new Set<string>();
-  const seen = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    if (seen.has(idx[i]!)) continue;
-    seen.add(idx[i]!);
-    const kx = imageKey(X, i * P, P);
-    const ky = imageKey(Y, i * P, P);
-    parentKeys.add(kx);
-    let set = parentsOf.get(ky);
-    if (!set) parentsOf.set(ky, (set = new Set()));
-    set.add(kx);
-  }
+  const varX = pixVar(vX);
+  const varY = pixVar(vY);
   let collisions = 0;
   for (const set of parentsOf.values()) collisions += (set.size * (set.size - 1)) / 2;
 

@@ -31,6 +31,24 @@ export const PerturbBlock = z.object({ kind: PerturbationKind, params: PerturbPa
 const Blocks = z.array(PerturbBlock).min(1).max(16);
 const MAX_PREVIEW = 32;
 
+/*
+ * Statistics sample of a preview. The preview is computed in a worker thread
+ * (it never holds up other requests) but answers an editor that waits for
+ * it, so its worst case should be a few seconds of CPU. Each sample renders
+ * the parent and the perturbed image (64×64×3 for Shapes3D, the largest) and
+ * feeds the per-pixel variances and the collision check; measured on one
+ * core, Shapes3D with uniform noise: 128 samples ≈ 0.3 s, 1000 ≈ 1.1 s
+ * (2000 were 6.4 s before the statistics stopped striding through memory
+ * and keying images by their full bytes); a blur block ≈ 2 s at 1000. A
+ * composed perturbation renders every block for every sample, so its
+ * samples × blocks is capped too (heavy blocks, e.g. 16 wide blurs, can
+ * still take tens of seconds: the thread's timeout stops a preview at 2 min).
+ * A saved dataset's statistics (perturbations/save) are a job with progress
+ * and cancel, and may use many more (memory stays small, see stats.ts).
+ */
+export const MAX_PREVIEW_STATS_SAMPLES = 1000;
+export const MAX_PREVIEW_STATS_WORK = 4000; // statsSamples × max(1, blocks)
+
 export const PerturbationEntryInfo = z.object({
   id: z.string(),
   name: z.string(),
@@ -153,13 +171,22 @@ export const perturbRequests = {
         indices: z.array(z.number().int().nonnegative()).min(1).max(MAX_PREVIEW).optional(),
         count: z.number().int().min(1).max(MAX_PREVIEW).optional(),
         sampleSeed: Seed.optional(),
-        /** Statistics sample size (default 128). */
-        statsSamples: z.number().int().min(8).max(2000).optional(),
+        /** Statistics sample size (default 128, at most MAX_PREVIEW_STATS_SAMPLES). */
+        statsSamples: z
+          .number()
+          .int()
+          .min(8)
+          .max(MAX_PREVIEW_STATS_SAMPLES, `at most ${MAX_PREVIEW_STATS_SAMPLES} statistics samples in a preview (saving computes them on more)`)
+          .optional(),
         /** Preview a trained draft (learned kinds). */
         draftId: DraftId.optional(),
       })
       .strict()
-      .refine((v) => v.indices === undefined || v.count === undefined, { message: 'give either indices or count, not both' }),
+      .refine((v) => v.indices === undefined || v.count === undefined, { message: 'give either indices or count, not both' })
+      .refine((v) => (v.statsSamples ?? 128) * Math.max(1, v.blocks?.length ?? 0) <= MAX_PREVIEW_STATS_WORK, {
+        path: ['statsSamples'],
+        message: `a composed preview renders every block for every statistics sample: statsSamples × blocks may be at most ${MAX_PREVIEW_STATS_WORK}`,
+      }),
     output: PreviewResult,
   },
   'perturbations/train': {
