@@ -15,13 +15,13 @@ import { createDatasetsRoom } from './datasets/room.js';
 import type { ImportService } from './datasets/import-service.js';
 import type { DatasetService } from './datasets/service.js';
 import { EventBus } from './events.js';
-import { exportHandlers } from './export/handlers.js'; // compare/export room
+import { createExportRoom } from './export/handlers.js';
 import { Jobs } from './jobs.js';
-import { closePerturbService, perturbHandlers } from './perturbations/handlers.js';
+import { createPerturbationsRoom } from './perturbations/handlers.js';
 import { openDerived } from './perturbations/open.js';
 import { openDb, schemaVersion, type Db } from './store/db.js';
 import { RunRepository } from './store/runs.js';
-import { createStudiesRoom } from './studies/handlers.js'; // studies room
+import { createStudiesRoom } from './studies/handlers.js';
 import type { StudyService } from './studies/service.js';
 import { initBackend, type BackendInfo } from './compute/backend.js';
 import type { RunSupervisor, WorkerEntry } from './runs/supervisor.js';
@@ -88,7 +88,7 @@ export class Lab {
       );
       this.supervisor = runs.supervisor;
       this.runViews = runs.runViews;
-      w.add('perturbations', () => ({ close: () => closePerturbService(this) }));
+      const perturbations = w.add('perturbations', () => createPerturbationsRoom({ db, labDir, datasets: this.datasets, jobs: this.jobs }));
       const studies = w.add('studies', () =>
         createStudiesRoom({
           db,
@@ -98,18 +98,19 @@ export class Lab {
           runs: this.runs,
           supervisor: this.supervisor,
           info: () => this.info(),
-          saveDerived: (req) => this.handlers['perturbations/save'](req),
+          saveDerived: (req) => perturbations.perturbations.save(req),
         }),
       );
       this.studies = studies.studies;
+      const exporting = w.add('export', () => createExportRoom({ labDir }));
       const app = w.add('app', () => createAppRoom({ labDir, info: () => this.info() }));
       this.handlers = {
         ...datasets.handlers,
         ...runs.handlers,
         ...jobs.handlers,
-        ...perturbHandlers(this),
+        ...perturbations.handlers,
         ...studies.handlers,
-        ...exportHandlers(this), // compare/export room
+        ...exporting.handlers,
         ...app.handlers,
       };
     } catch (e) {

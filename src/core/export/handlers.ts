@@ -5,13 +5,14 @@
  * downloaded from the Compare screen matches the files of `studies/export`.
  * A chart is rendered in a worker thread (src/core/threads.ts), never on the
  * loop that serves requests and training progress.
- * The Lab spreads `...exportHandlers(this)` into its handler table.
+ * `lab.ts` builds the room with `createExportRoom({ labDir })`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LabError } from '../../shared/contract.js';
 import type { HandlersFor } from '../../shared/dispatch.js';
 import { EXPORT_FILE_LIMIT, type exportRequests } from '../../shared/requests/exporting.js';
+import type { Room } from '../room.js';
 import { runInThread } from '../threads.js';
 import type { Chart } from './chart.js';
 import { packChart } from './render.js';
@@ -76,8 +77,8 @@ export interface ExportRoomDeps {
   labDir: string;
 }
 
-export function exportHandlers(lab: ExportRoomDeps): HandlersFor<typeof exportRequests> {
-  return {
+export function createExportRoom(lab: ExportRoomDeps): Room<HandlersFor<typeof exportRequests>> {
+  const handlers: HandlersFor<typeof exportRequests> = {
     'export/chart': async ({ chart, format, dpi, name }) => {
       // laid out, drawn and encoded in a worker thread: a 1200-dpi PNG takes seconds, the loop stays free
       const packed = packChart(chart as Chart);
@@ -101,4 +102,5 @@ export function exportHandlers(lab: ExportRoomDeps): HandlersFor<typeof exportRe
       return { name: path.basename(file), mime: mimeOf(file), size: st.size, dataBase64: fs.readFileSync(file).toString('base64') };
     },
   };
+  return { handlers };
 }

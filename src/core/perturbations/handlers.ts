@@ -1,39 +1,28 @@
 /**
- * The perturbation room's contract handlers (perturbations/*, datasets/analyze).
- * The Lab spreads `...perturbHandlers(this)` into its handler table; the
- * service behind them is created once per Lab (drafts live in it).
+ * The perturbations room: the perturbation service (kinds, drafts, previews,
+ * saving derived datasets, the variance-structure analysis) and the contract
+ * handlers of perturbations/* and datasets/analyze.
  */
 import type { HandlersFor } from '../../shared/dispatch.js';
 import type { perturbRequests } from '../../shared/requests/perturb.js';
-import type { Lab } from '../lab.js';
+import type { Room } from '../room.js';
 import { PerturbService } from './service.js';
 
-const services = new WeakMap<Lab, PerturbService>();
+export type PerturbationsRoomDeps = ConstructorParameters<typeof PerturbService>[0];
 
-/** The Lab's perturbation service (created on first use). */
-export function perturbService(lab: Lab): PerturbService {
-  let s = services.get(lab);
-  if (!s) {
-    s = new PerturbService({ db: lab.db, labDir: lab.labDir, datasets: lab.datasets, jobs: lab.jobs });
-    services.set(lab, s);
-  }
-  return s;
-}
-
-export function perturbHandlers(lab: Lab): HandlersFor<typeof perturbRequests> {
-  const svc = () => perturbService(lab);
+export function createPerturbationsRoom(deps: PerturbationsRoomDeps): Room<HandlersFor<typeof perturbRequests>> & { perturbations: PerturbService } {
+  const svc = new PerturbService(deps);
   return {
-    'perturbations/list': () => svc().list(),
-    'perturbations/preview': (input) => svc().preview(input),
-    'perturbations/train': (input) => svc().train(input),
-    'perturbations/save': (input) => svc().save(input),
-    'perturbations/discard': ({ draftId }) => svc().discard(draftId),
-    'datasets/analyze': (input) => svc().analyze(input),
+    perturbations: svc,
+    handlers: {
+      'perturbations/list': () => svc.list(),
+      'perturbations/preview': (input) => svc.preview(input),
+      'perturbations/train': (input) => svc.train(input),
+      'perturbations/save': (input) => svc.save(input),
+      'perturbations/discard': ({ draftId }) => svc.discard(draftId),
+      'datasets/analyze': (input) => svc.analyze(input),
+    },
+    // drops the drafts of this lab
+    close: () => svc.close(),
   };
-}
-
-/** Drop the drafts of this Lab (called from Lab.close). */
-export function closePerturbService(lab: Lab): void {
-  services.get(lab)?.close();
-  services.delete(lab);
 }

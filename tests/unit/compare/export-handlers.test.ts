@@ -2,16 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportHandlers, fileStem } from '../../../src/core/export/handlers.js';
+import { createExportRoom, fileStem } from '../../../src/core/export/handlers.js';
 import { LabError, parseInput } from '../../../src/shared/contract.js';
-import type { Lab } from '../../../src/core/lab.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const tmp = tmpDir();
 afterAll(() => tmp.cleanup());
 const labDir = path.join(tmp.dir, 'lab');
 fs.mkdirSync(path.join(labDir, 'exports', 'study-1'), { recursive: true });
-const h = exportHandlers({ labDir } as unknown as Lab);
+const h = createExportRoom({ labDir }).handlers;
 
 const bar = {
   kind: 'bar' as const,
