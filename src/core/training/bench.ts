@@ -153,6 +153,22 @@ export function runTorchReference(script: string, w: TorchWorkload, python = pro
   });
 }
 
+/**
+ * The reference on the first python that has PyTorch: DLAB_PYTHON or the
+ * given one, else `python3` on PATH, else the system's (Debian's
+ * python3-torch installs for /usr/bin/python3, which a pyenv or venv python3
+ * on PATH shadows).
+ */
+export async function torchReference(script: string, w: TorchWorkload, python?: string): Promise<TorchResult> {
+  const candidates = python ? [python] : process.env['DLAB_PYTHON'] ? [process.env['DLAB_PYTHON']] : ['python3', '/usr/bin/python3'];
+  let last: TorchResult | null = null;
+  for (const py of [...new Set(candidates)]) {
+    last = await runTorchReference(script, w, py);
+    if (!last.error || !/PyTorch is not installed|ENOENT/.test(last.error)) return last;
+  }
+  return last!;
+}
+
 export async function runTrainBench(opts: TrainBenchOptions): Promise<TrainBenchResult> {
   const info = await initBackend(opts.backend ? { prefer: opts.backend } : {});
   const datasetId = opts.dataset ?? 'dsprites';
@@ -216,7 +232,7 @@ export async function runTrainBench(opts: TrainBenchOptions): Promise<TrainBench
     const script = torchScriptPath(opts.torchScript);
     if (script) {
       const channels = entry.info.imageShape[2];
-      const torch = await runTorchReference(script, { arch: opts.arch, threads: opts.torchThreads ?? 1, steps: Math.max(3, opts.steps), batch: opts.batch, latent, channels }, opts.python);
+      const torch = await torchReference(script, { arch: opts.arch, threads: opts.torchThreads ?? 1, steps: Math.max(3, opts.steps), batch: opts.batch, latent, channels }, opts.python);
       torch.comparable = opts.model === 'beta_vae';
       result.torch = torch;
     }
