@@ -73,8 +73,53 @@ export const RunSummary = z.object({
   /** Latest values of the main series (loss, steps_per_sec…). */
   latest: z.record(z.string(), z.number()),
   experimentId: z.string().nullable(),
+  /** Latest stored score (primary value) per metric; null where the metric failed. Lists and Compare read these. */
+  scores: z.record(z.string(), z.number().nullable()).optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunSortKey = z.enum(['created', 'started', 'status', 'model', 'dataset', 'seed', 'progress', 'speed', 'score']);
+export type RunSortKey = z.infer<typeof RunSortKey>;
+
+/** Filters of a run listing (all optional; every given filter must hold). */
+export const RunFilter = z
+  .object({
+    /** Words that must all occur (id, method, dataset, status, `seed N`, tags, hyperparameters; `key=value` matches a hyperparameter). */
+    text: z.string().max(200).optional(),
+    status: z.array(RunStatus).max(7).optional(),
+    model: z.array(z.string().min(1).max(64)).max(32).optional(),
+    dataset: z.array(Id).max(64).optional(),
+    /** Runs carrying every one of these tags. */
+    tags: z.array(z.string().min(1).max(64)).max(16).optional(),
+    /** The study (experiment) id; null: runs outside any study. */
+    study: z.string().max(128).nullable().optional(),
+    /** Created at or after / before (ISO 8601 strings, compared as text). */
+    from: z.string().max(40).optional(),
+    to: z.string().max(40).optional(),
+  })
+  .strict();
+export type RunFilter = z.infer<typeof RunFilter>;
+
+export const RunQuery = RunFilter.extend({
+  sort: RunSortKey.optional(),
+  desc: z.boolean().optional(),
+  /** The metric a `score` sort uses. */
+  sortMetric: z.string().max(64).optional(),
+  offset: z.number().int().min(0).max(10_000_000).optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+}).strict();
+export type RunQuery = z.infer<typeof RunQuery>;
+
+export const RunPage = z.object({
+  runs: z.array(RunSummary),
+  /** Runs matching the filters (all pages). */
+  total: z.number().int(),
+  offset: z.number().int(),
+  limit: z.number().int(),
+  /** Runs per status matching every filter but the status one. */
+  counts: z.record(z.string(), z.number().int()),
+});
+export type RunPage = z.infer<typeof RunPage>;
 
 export const Checkpoint = z.object({ step: z.number().int(), path: z.string(), size: z.number().int(), sha256: z.string(), createdAt: z.string() });
 export type Checkpoint = z.infer<typeof Checkpoint>;
@@ -133,3 +178,68 @@ export const EvaluationRecord = z.object({
   createdAt: z.string(),
 });
 export type EvaluationRecord = z.infer<typeof EvaluationRecord>;
+
+export const CompareVariant = z.enum(['original', 'manipulated', 'noise', 'other']);
+
+/** Compare: which runs, which metric, which groups to open. */
+export const CompareQuery = z
+  .object({
+    metric: z.string().max(64).optional(),
+    /** Only finished runs (the default). */
+    finishedOnly: z.boolean().optional(),
+    filter: RunFilter.optional(),
+    /** Runs left out of the picked set; every other run in view is picked. */
+    exclude: z.array(Id).max(20_000).optional(),
+    /** Group keys whose member runs to list. */
+    expand: z.array(z.string().max(400)).max(50).optional(),
+    /** The hyperparameter of the scatter (default: the first numeric one). */
+    scatterParam: z.string().max(64).optional(),
+  })
+  .strict();
+export type CompareQuery = z.infer<typeof CompareQuery>;
+
+export const CompareMember = z.object({
+  id: Id,
+  seed: z.number().int(),
+  status: RunStatus,
+  params: z.record(z.string(), z.unknown()),
+  score: z.number().nullable(),
+  picked: z.boolean(),
+});
+export type CompareMember = z.infer<typeof CompareMember>;
+
+export const CompareGroup = z.object({
+  key: z.string(),
+  method: z.string(),
+  base: z.string(),
+  variant: CompareVariant,
+  /** Runs in the group / of them picked. */
+  runs: z.number().int(),
+  picked: z.number().int(),
+  /** Seed statistics of the picked runs' scores: N, mean, sample sd (null below 2). */
+  n: z.number().int(),
+  mean: z.number().nullable(),
+  sd: z.number().nullable(),
+  /** The picked runs' scores (for box plots). */
+  values: z.array(z.number()),
+  /** Members (only for the expanded groups; at most 2000). */
+  members: z.array(CompareMember).optional(),
+});
+export type CompareGroup = z.infer<typeof CompareGroup>;
+
+export const CompareResult = z.object({
+  metric: z.string(),
+  /** Metrics with scores among the runs in view. */
+  metrics: z.array(z.string()),
+  total: z.number().int(),
+  picked: z.number().int(),
+  /** Hyperparameters of the runs in view / those that differ among the picked / the numeric ones. */
+  params: z.array(z.string()),
+  differing: z.array(z.string()),
+  numericParams: z.array(z.string()),
+  groups: z.array(CompareGroup),
+  scatterParam: z.string(),
+  /** Hyperparameter vs metric, one series per method, labelled by run id (picked runs). */
+  scatter: z.array(z.object({ name: z.string(), points: z.array(z.tuple([z.number(), z.number()])), labels: z.array(z.string()) })),
+});
+export type CompareResult = z.infer<typeof CompareResult>;

@@ -13,6 +13,7 @@ import type { Room } from '../room.js';
 import type { RunRepository } from '../store/runs.js';
 import { modelInfos } from '../models/info.js';
 import { resolveRunConfig } from '../training/config.js';
+import { compareRuns } from './compare.js';
 import { GEOMETRY_ID } from './evaluate-run.js';
 import { RunSupervisor, type WorkerEntry } from './supervisor.js';
 import { RunViews } from './views.js';
@@ -70,7 +71,8 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
       const resolved = seeds.map((seed) => resolveRunConfig({ ...config, seed }));
       return resolved.map((c) => lab.supervisor.launch(c));
     },
-    'runs/list': () => lab.runs.list(),
+    'runs/list': (q) => lab.runs.query(q),
+    'runs/compare': (q) => compareRuns(lab.runs, lab.datasets.list(), q),
     'runs/get': ({ id }) => detail(id),
     'runs/cancel': ({ id }) => lab.supervisor.stop(id, 'cancelled'),
     'runs/pause': ({ id }) => lab.supervisor.stop(id, 'paused'),
@@ -97,6 +99,12 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
       });
     },
     'runs/evaluations': ({ id }) => (run(id), lab.runs.evaluations(id)),
+    'runs/evaluations/batch': ({ ids, latestOnly }) => {
+      const out = lab.runs.evaluationsOf([...new Set(ids)], latestOnly);
+      const missing = ids.find((id) => !lab.runs.exists(id));
+      if (missing) throw new LabError('not_found', `no run '${missing}'`);
+      return out;
+    },
   };
   return {
     handlers,

@@ -3,7 +3,7 @@
  * checkpoints and other artifacts, tags and notes. Only the main process
  * writes here.
  */
-import type { Checkpoint, RunConfig, RunDetail, RunStatus, RunSummary } from '../../shared/runs.js';
+import type { Checkpoint, RunConfig, RunDetail, RunFilter, RunPage, RunQuery, RunStatus, RunSummary } from '../../shared/runs.js';
 import type { MetricScore } from '../metrics/types.js';
 import { ownerGone } from '../util/process.js';
 import { nowIso, type Db } from './db.js';
@@ -23,6 +23,126 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+}
+
+/** A runs row with its tags, latest series values and latest scores as JSON (see SUMMARY_COLUMNS). */
+interface SummaryRow extends RunRow {
+  tags_json: string | null;
+  latest_json: string | null;
+  scores_json: string | null;
+}
+
+export interface CompareRow {
+  id: string;
+  model: string;
+  dataset_id: string;
+  seed: number;
+  status: RunStatus;
+  params_json: string | null;
+  score: number | null;
+}
+
+/** The page size of `query` when none is asked for. */
+export const DEFAULT_PAGE = 100;
+
+/**
+ * The columns of a summary, one row per run: tags (sorted), the latest value
+ * of every series and the latest primary score per metric, each as JSON.
+ */
+const SUMMARY_COLUMNS = `r.*,
+  (SELECT json_group_array(tag) FROM (SELECT tag FROM tags WHERE run_id = r.id ORDER BY tag)) AS tags_json,
+  (SELECT json_group_object(k.key, (SELECT s.value FROM scalars s WHERE s.run_id = r.id AND s.key = k.key ORDER BY s.step DESC LIMIT 1))
+     FROM (SELECT DISTINCT key FROM scalars WHERE run_id = r.id) k) AS latest_json,
+  (SELECT json_group_object(e.metric, json_extract(e.scores_json, '$.value')) FROM evaluations e
+     WHERE e.id IN (SELECT MAX(id) FROM evaluations WHERE run_id = r.id GROUP BY metric)) AS scores_json`;
+
+const STATUS_ORDER = `CASE r.status WHEN 'running' THEN 0 WHEN 'queued' THEN 1 WHEN 'paused' THEN 2 WHEN 'interrupted' THEN 3 WHEN 'failed' THEN 4 WHEN 'cancelled' THEN 5 ELSE 6 END`;
+
+/** The WHERE clause of a filter (parameters in order); '' when nothing filters. */
+export function whereOf(f: RunFilter): { sql: string; params: unknown[] } {
+  const conds: string[] = [];
+  const params: unknown[] = [];
+  const inList = (col: string, xs: readonly unknown[] | undefined) => {
+    if (!xs) return;
+    if (xs.length === 0) conds.push('0');
+    else {
+      conds.push(`${col} IN (${xs.map(() => '?').join(',')})`);
+      params.push(...xs);
+    }
+  };
+  inList('r.status', f.status);
+  inList('r.model', f.model);
+  inList('r.dataset_id', f.dataset);
+  for (const t of f.tags ?? []) {
+    conds.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)');
+    params.push(t);
+  }
+  if (f.study === null) conds.push('r.experiment_id IS NULL');
+  else if (f.study !== undefined) {
+    conds.push('r.experiment_id = ?');
+    params.push(f.study);
+  }
+  if (f.from) {
+    conds.push('r.created_at >= ?');
+    params.push(f.from);
+  }
+  if (f.to) {
+    conds.push('r.created_at < ?');
+    params.push(f.to);
+  }
+  for (const word of (f.text ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
+    const eq = word.indexOf('=');
+    if (eq > 0 && eq < word.length - 1) {
+      // key=value: a hyperparameter (or z= the latent size) equal to the value
+      const key = word.slice(0, eq).replace(/["\\]/g, '');
+      const value = word.slice(eq + 1);
+      const path = key === 'z' ? '$.latent' : `$.params."${key}"`;
+      const num = Number(value);
+      if (Number.isFinite(num)) {
+        conds.push('json_extract(r.config_json, ?) = ?');
+        params.push(path, num);
+      } else {
+        conds.push('lower(CAST(json_extract(r.config_json, ?) AS TEXT)) = ?');
+        params.push(path, value);
+      }
+      continue;
+    }
+    conds.push(
+      `(instr(lower(r.id || ' ' || r.model || ' ' || r.dataset_id || ' ' || r.status || ' seed ' || r.seed || ' ' || r.config_json), ?) > 0
+        OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND instr(lower(t.tag), ?) > 0))`,
+    );
+    params.push(word, word);
+  }
+  return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+}
+
+function orderOf(q: RunQuery): { sql: string; params: unknown[] } {
+  const sort = q.sort ?? 'created';
+  const dir = (q.desc ?? (sort === 'created' || sort === 'started' || sort === 'progress' || sort === 'speed' || sort === 'score')) ? 'DESC' : 'ASC';
+  const tie = 'r.created_at DESC, r.id DESC';
+  switch (sort) {
+    case 'created':
+      return { sql: `r.created_at ${dir}, r.id ${dir}`, params: [] };
+    case 'started':
+      return { sql: `COALESCE(r.started_at, r.created_at) ${dir}, r.id ${dir}`, params: [] };
+    case 'status':
+      return { sql: `${STATUS_ORDER} ${dir}, ${tie}`, params: [] };
+    case 'model':
+      return { sql: `r.model ${dir}, ${tie}`, params: [] };
+    case 'dataset':
+      return { sql: `r.dataset_id ${dir}, ${tie}`, params: [] };
+    case 'seed':
+      return { sql: `r.seed ${dir}, ${tie}`, params: [] };
+    case 'progress':
+      return { sql: `(CASE WHEN r.total_steps > 0 THEN MIN(1.0, MAX(0.0, r.step * 1.0 / r.total_steps)) ELSE 0 END) ${dir}, ${tie}`, params: [] };
+    case 'speed':
+      return { sql: `COALESCE((SELECT value FROM scalars WHERE run_id = r.id AND key = 'steps_per_sec' ORDER BY step DESC LIMIT 1), 0) ${dir}, ${tie}`, params: [] };
+    case 'score': {
+      // runs without a score of the metric come last either way
+      const sc = "(SELECT json_extract(e.scores_json, '$.value') FROM evaluations e WHERE e.run_id = r.id AND e.metric = ? ORDER BY e.id DESC LIMIT 1)";
+      return { sql: `${sc} IS NULL, ${sc} ${dir}, ${tie}`, params: [q.sortMetric ?? '', q.sortMetric ?? ''] };
+    }
+  }
 }
 
 export interface ScalarPoint {
@@ -51,15 +171,8 @@ export class RunRepository {
     return this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
   }
 
-  private toSummary(r: RunRow): RunSummary {
-    const tags = (this.db.prepare('SELECT tag FROM tags WHERE run_id = ? ORDER BY tag').all(r.id) as { tag: string }[]).map((t) => t.tag);
-    const latestRows = this.db
-      .prepare(
-        `SELECT s.key, s.value FROM scalars s
-         JOIN (SELECT key, MAX(step) AS step FROM scalars WHERE run_id = ? GROUP BY key) m ON m.key = s.key AND m.step = s.step
-         WHERE s.run_id = ?`,
-      )
-      .all(r.id, r.id) as { key: string; value: number }[];
+  private toSummary(r: SummaryRow): RunSummary {
+    const scores = JSON.parse(r.scores_json ?? '{}') as Record<string, number | null>;
     return {
       id: r.id,
       model: r.model,
@@ -74,20 +187,83 @@ export class RunRepository {
       createdAt: r.created_at,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
-      tags,
-      latest: Object.fromEntries(latestRows.map((l) => [l.key, l.value])),
+      tags: JSON.parse(r.tags_json ?? '[]') as string[],
+      latest: JSON.parse(r.latest_json ?? '{}') as Record<string, number>,
       experimentId: r.experiment_id,
+      scores,
     };
   }
 
   summary(id: string): RunSummary | undefined {
-    const r = this.row(id);
+    const r = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r WHERE r.id = ?`).get(id) as SummaryRow | undefined;
     return r ? this.toSummary(r) : undefined;
   }
 
+  /** Every run, newest first (one query; prefer `query` for screens). */
   list(): RunSummary[] {
-    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRow[];
+    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r ORDER BY r.created_at DESC, r.id DESC`).all() as SummaryRow[];
     return rows.map((r) => this.toSummary(r));
+  }
+
+  /**
+   * One page of runs matching the filters, in the asked order, with the total
+   * and the counts per status (of the runs matching every filter but status).
+   * The page is one query (tags, latest series values and latest scores come
+   * as JSON columns), the counts a second.
+   */
+  query(q: RunQuery = {}): RunPage {
+    const limit = q.limit ?? DEFAULT_PAGE;
+    const offset = q.offset ?? 0;
+    const w = whereOf(q);
+    const order = orderOf(q);
+    const rows = this.db
+      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`)
+      .all(...w.params, ...order.params, limit, offset) as SummaryRow[];
+    const cw = whereOf({ ...q, status: undefined });
+    const counts: Record<string, number> = {};
+    for (const c of this.db.prepare(`SELECT r.status AS status, COUNT(*) AS n FROM runs r ${cw.sql} GROUP BY r.status`).all(...cw.params) as { status: string; n: number }[]) counts[c.status] = c.n;
+    const total = q.status ? q.status.reduce((a, st) => a + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0);
+    return { runs: rows.map((r) => this.toSummary(r)), total, offset, limit, counts };
+  }
+
+  /** What Compare aggregates: the runs matching the filter with their latest score of one metric (one query). */
+  compareRows(f: RunFilter, metric: string): CompareRow[] {
+    const w = whereOf(f);
+    return this.db
+      .prepare(
+        `SELECT r.id, r.model, r.dataset_id, r.seed, r.status, json_extract(r.config_json, '$.params') AS params_json,
+           (SELECT json_extract(e.scores_json, '$.value') FROM evaluations e WHERE e.run_id = r.id AND e.metric = ? ORDER BY e.id DESC LIMIT 1) AS score
+         FROM runs r ${w.sql} ORDER BY r.created_at DESC, r.id DESC`,
+      )
+      .all(metric, ...w.params) as CompareRow[];
+  }
+
+  /** Metrics with at least one numeric latest score among the runs matching the filter. */
+  scoredMetrics(f: RunFilter): string[] {
+    const w = whereOf(f);
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT e.metric AS metric FROM evaluations e JOIN runs r ON r.id = e.run_id ${w.sql ? w.sql + ' AND' : 'WHERE'}
+             json_extract(e.scores_json, '$.value') IS NOT NULL ORDER BY e.metric`,
+        )
+        .all(...w.params) as { metric: string }[]
+    ).map((m) => m.metric);
+  }
+
+  /** The stored evaluations of many runs in one query (only the latest per metric when `latestOnly`). */
+  evaluationsOf(ids: readonly string[], latestOnly = false): Record<string, (MetricScore & { id: number; createdAt: string })[]> {
+    const out: Record<string, (MetricScore & { id: number; createdAt: string })[]> = {};
+    if (ids.length === 0) return out;
+    for (const id of ids) out[id] = [];
+    const marks = ids.map(() => '?').join(',');
+    const latest = latestOnly ? `AND id IN (SELECT MAX(id) FROM evaluations WHERE run_id IN (${marks}) GROUP BY run_id, metric)` : '';
+    const rows = this.db
+      .prepare(`SELECT id, run_id, metric, scores_json, provenance_json, created_at FROM evaluations WHERE run_id IN (${marks}) ${latest} ORDER BY id`)
+      .all(...ids, ...(latestOnly ? ids : [])) as { id: number; run_id: string; scores_json: string; provenance_json: string; created_at: string }[];
+    for (const r of rows)
+      out[r.run_id]?.push({ ...(JSON.parse(r.scores_json) as Omit<MetricScore, 'provenance'>), provenance: JSON.parse(r.provenance_json), id: r.id, createdAt: r.created_at });
+    return out;
   }
 
   detail(id: string): RunDetail | undefined {

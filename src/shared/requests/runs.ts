@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Id, ImageBatch } from '../domain.js';
 import { JobInfo } from '../jobs.js';
-import { EvaluationRecord, MetricInfo, MetricSettings, ModelInfo, RunConfig, RunDetail, RunSummary } from '../runs.js';
+import { CompareQuery, CompareResult, EvaluationRecord, MetricInfo, MetricSettings, ModelInfo, RunConfig, RunDetail, RunPage, RunQuery, RunSummary } from '../runs.js';
 
 export const runRequests = {
   'models/list': {
@@ -21,9 +21,14 @@ export const runRequests = {
     output: z.array(RunSummary),
   },
   'runs/list': {
-    summary: 'Every run, newest first.',
-    input: z.object({}).strict(),
-    output: z.array(RunSummary),
+    summary: 'One page of runs (filters, sort; newest first and 100 a page by default) with the total and the counts per status.',
+    input: RunQuery,
+    output: RunPage,
+  },
+  'runs/compare': {
+    summary: 'Compare: the runs in view grouped by method, dataset and variant with the seed statistics of one metric over the picked runs.',
+    input: CompareQuery,
+    output: CompareResult,
   },
   'runs/get': {
     summary: 'One run with notes, checkpoints and the names of its series.',
@@ -98,5 +103,10 @@ export const runRequests = {
     summary: 'Stored scores of a run with their provenance (latest per metric last).',
     input: z.object({ id: Id }).strict(),
     output: z.array(EvaluationRecord),
+  },
+  'runs/evaluations/batch': {
+    summary: 'Stored scores of many runs (at most 500) in one request: run id → records (latest per metric last; only the latest with latestOnly).',
+    input: z.object({ ids: z.array(Id).min(1).max(500), latestOnly: z.boolean().optional() }).strict(),
+    output: z.record(z.string(), z.array(EvaluationRecord)),
   },
 } as const;

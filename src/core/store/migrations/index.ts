@@ -112,6 +112,18 @@ export const migrations: Migration[] = [
       CREATE INDEX runs_owner ON runs(owner_id);
     `,
   },
+  {
+    version: 5,
+    name: 'indices for listing, filtering and sorting runs at scale',
+    sql: `
+      CREATE INDEX runs_created ON runs(created_at, id);
+      CREATE INDEX runs_started ON runs(COALESCE(started_at, created_at), id);
+      CREATE INDEX runs_model ON runs(model, created_at);
+      CREATE INDEX runs_dataset ON runs(dataset_id, created_at);
+      CREATE INDEX runs_status_created ON runs(status, created_at);
+      CREATE INDEX tags_tag ON tags(tag, run_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -1,0 +1,123 @@
+/**
+ * Compare, computed by the engine in one request: the runs in view grouped
+ * by (method, base dataset, variant from the dataset lineage), the seed
+ * statistics of the picked runs' latest score of one metric, the
+ * hyperparameters that differ, and the scatter of a hyperparameter against
+ * the metric. The same rules as the screen's helpers
+ * (src/renderer/src/components/compare/model.ts).
+ */
+import type { DatasetInfo } from '../../shared/domain.js';
+import type { CompareGroup, CompareMember, CompareQuery, CompareResult } from '../../shared/runs.js';
+import type { RunRepository } from '../store/runs.js';
+
+type Variant = CompareGroup['variant'];
+const VARIANTS: Variant[] = ['original', 'manipulated', 'noise', 'other'];
+const MAX_MEMBERS = 2000;
+
+/** Base dataset and variant of a dataset id, following `parent` links to the root. */
+export function lineage(id: string, byId: ReadonlyMap<string, Pick<DatasetInfo, 'id' | 'parent'>>): { base: string; variant: Variant } {
+  const ds = byId.get(id);
+  if (!ds || !ds.parent) return { base: id, variant: 'original' };
+  const kind = ds.id.startsWith(`${ds.parent}.`) ? ds.id.slice(ds.parent.length + 1).split('.')[0] || null : null;
+  let root = ds.parent;
+  for (let guard = 0; guard < 32; guard++) {
+    const p = byId.get(root)?.parent;
+    if (!p) break;
+    root = p;
+  }
+  return { base: root, variant: kind === 'manipulation' ? 'manipulated' : kind && /noise/.test(kind) ? 'noise' : 'other' };
+}
+
+/** Mean and sample sd (n − 1; null below two values). */
+export function meanSd(xs: readonly number[]): { n: number; mean: number | null; sd: number | null } {
+  const n = xs.length;
+  if (n === 0) return { n, mean: null, sd: null };
+  let s = 0;
+  for (const x of xs) s += x;
+  const mean = s / n;
+  if (n < 2) return { n, mean, sd: null };
+  let ss = 0;
+  for (const x of xs) ss += (x - mean) ** 2;
+  return { n, mean, sd: Math.sqrt(ss / (n - 1)) };
+}
+
+export function compareRuns(runs: RunRepository, datasets: readonly Pick<DatasetInfo, 'id' | 'parent'>[], q: CompareQuery): CompareResult {
+  const filter = { ...(q.filter ?? {}) };
+  if (q.finishedOnly ?? true) filter.status = ['finished'];
+  const metrics = runs.scoredMetrics(filter);
+  const metric = q.metric && q.metric.length ? q.metric : metrics.includes('mig') ? 'mig' : (metrics[0] ?? '');
+  const rows = runs.compareRows(filter, metric);
+  const byId = new Map(datasets.map((d) => [d.id, d]));
+  const exclude = new Set(q.exclude ?? []);
+  const expand = new Set(q.expand ?? []);
+  const lineageOf = new Map<string, { base: string; variant: Variant }>();
+
+  type Acc = CompareGroup & { all: CompareMember[] };
+  const groups = new Map<string, Acc>();
+  const paramSet = new Set<string>();
+  const pickedValues = new Map<string, Set<string>>();
+  const numeric = new Set<string>();
+  const scatter = new Map<string, { points: [number, number][]; labels: string[] }>();
+  let picked = 0;
+  const sp = q.scatterParam;
+  const pickedParams: Record<string, unknown>[] = [];
+  for (const r of rows) {
+    let lin = lineageOf.get(r.dataset_id);
+    if (!lin) lineageOf.set(r.dataset_id, (lin = lineage(r.dataset_id, byId)));
+    const key = `${r.model}|${lin.base}|${lin.variant}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { key, method: r.model, base: lin.base, variant: lin.variant, runs: 0, picked: 0, n: 0, mean: null, sd: null, values: [], all: [] }));
+    const params = (r.params_json ? JSON.parse(r.params_json) : {}) as Record<string, unknown>;
+    for (const k of Object.keys(params)) paramSet.add(k);
+    const isPicked = !exclude.has(r.id);
+    const score = typeof r.score === 'number' && Number.isFinite(r.score) ? r.score : null;
+    g.runs++;
+    if (isPicked) {
+      g.picked++;
+      picked++;
+      pickedParams.push(params);
+      if (score !== null) g.values.push(score);
+      for (const [k, v] of Object.entries(params)) {
+        let s = pickedValues.get(k);
+        if (!s) pickedValues.set(k, (s = new Set()));
+        s.add(JSON.stringify(v ?? null));
+        if (typeof v === 'number') numeric.add(k);
+      }
+    }
+    if (expand.has(key) && g.all.length < MAX_MEMBERS) g.all.push({ id: r.id, seed: r.seed, status: r.status, params, score, picked: isPicked });
+  }
+  // a key missing in some picked runs differs too (as in the screen's differingParams)
+  const differing = [...pickedValues.keys()].filter((k) => pickedValues.get(k)!.size > 1 || pickedParams.some((p) => !(k in p))).sort();
+  const numericParams = [...numeric].sort();
+  const scatterParam = sp && numericParams.includes(sp) ? sp : (numericParams[0] ?? '');
+  if (scatterParam && metric) {
+    for (const r of rows) {
+      if (exclude.has(r.id) || typeof r.score !== 'number') continue;
+      const params = (r.params_json ? JSON.parse(r.params_json) : {}) as Record<string, unknown>;
+      const x = params[scatterParam];
+      if (typeof x !== 'number') continue;
+      let s = scatter.get(r.model);
+      if (!s) scatter.set(r.model, (s = { points: [], labels: [] }));
+      s.points.push([x, r.score]);
+      s.labels.push(r.id);
+    }
+  }
+  const out: CompareGroup[] = [...groups.values()]
+    .sort((a, b) => a.method.localeCompare(b.method) || a.base.localeCompare(b.base) || VARIANTS.indexOf(a.variant) - VARIANTS.indexOf(b.variant))
+    .map(({ all, ...g }) => {
+      const s = meanSd(g.values);
+      return { ...g, n: s.n, mean: s.mean, sd: s.sd, ...(expand.has(g.key) ? { members: all } : {}) };
+    });
+  return {
+    metric,
+    metrics,
+    total: rows.length,
+    picked,
+    params: [...paramSet].sort(),
+    differing,
+    numericParams,
+    groups: out,
+    scatterParam,
+    scatter: [...scatter.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([name, s]) => ({ name, ...s })),
+  };
+}
