@@ -41,6 +41,10 @@ export const events = {
   'runs/status': { summary: 'A run changed status (queued, running, finished…).', payload: z.object({ run: RunSummary }) },
   'jobs/progress': { summary: 'A long task moved on (or ended).', payload: JobInfo },
   'runs/evaluation': { summary: 'A score of a run was stored.', payload: z.object({ id: z.string(), metric: z.string(), value: z.number().nullable() }) },
+  'runs/seriesPoint': {
+    summary: 'A periodic evaluation during training was stored: the metric values at that step (read the points with runs/metricSeries).',
+    payload: z.object({ id: z.string(), step: z.number().int(), values: z.record(z.string(), z.number().nullable()), evalSeconds: z.number(), encodeSeconds: z.number() }),
+  },
 } as const;
 
 export type Requests = typeof requests;

@@ -44,6 +44,14 @@ export const RunConfig = z.object({
   evaluate: z.array(z.string().max(64)).max(32),
   /** Per-metric setting overrides for that evaluation (e.g. { factor_vae: { num_train: 500 } }); stored with each score. */
   evaluateSettings: MetricSettings.optional(),
+  /** Score `evalMetrics` every N steps during training on a fixed seeded sample (0 or absent = off). */
+  evalEvery: z.number().int().min(0).max(10_000_000).optional(),
+  /** Metrics of the periodic evaluation (default: MIG). */
+  evalMetrics: z.array(z.string().max(64)).max(32).optional(),
+  /** Per-metric setting overrides of the periodic evaluation. */
+  evalSettings: MetricSettings.optional(),
+  /** Grid points of the fixed sample the periodic evaluation encodes (default 10,000). */
+  evalSamples: z.number().int().min(16).max(100_000).optional(),
   /** Start the backend search here (default: best available). */
   backend: ComputeBackend.optional(),
   experimentId: Id.optional(),
@@ -170,6 +178,10 @@ export const EvaluationRecord = z.object({
     seed: z.number(),
     codesAreMeans: z.boolean(),
     sampler: z.string().optional(),
+    /** Size of the seeded sample of grid points encoded for this score (periodic scores, step-scored checkpoints). */
+    points: z.number().int().optional(),
+    /** Training step of the weights that encoded the sample. */
+    step: z.number().int().optional(),
     notes: z.array(z.string()),
   }),
   seconds: z.number(),
@@ -178,6 +190,16 @@ export const EvaluationRecord = z.object({
   createdAt: z.string(),
 });
 export type EvaluationRecord = z.infer<typeof EvaluationRecord>;
+
+/** One point of a metric's curve during training: a periodic score on the run's fixed sample. */
+export const MetricSeriesPoint = EvaluationRecord.extend({
+  step: z.number().int(),
+  /** Seconds to encode the fixed sample with the weights of that step. */
+  encodeSeconds: z.number(),
+  /** Seconds of the whole periodic evaluation at that step (encoding + every metric). */
+  evalSeconds: z.number(),
+});
+export type MetricSeriesPoint = z.infer<typeof MetricSeriesPoint>;
 
 export const CompareVariant = z.enum(['original', 'manipulated', 'noise', 'other']);
 
@@ -192,6 +214,8 @@ export const CompareQuery = z
     exclude: z.array(Id).max(20_000).optional(),
     /** Group keys whose member runs to list. */
     expand: z.array(z.string().max(400)).max(50).optional(),
+    /** List the members of every group when the runs in view are at most this many. */
+    expandSmall: z.number().int().min(0).max(2000).optional(),
     /** The hyperparameter of the scatter (default: the first numeric one). */
     scatterParam: z.string().max(64).optional(),
   })

@@ -5,7 +5,7 @@ import { progressLine } from '../progress.js';
 export const evaluateCommand: Command = {
   path: ['evaluate'],
   summary: 'Score a trained run on its dataset with the metric suite; scores are stored with their provenance.',
-  usage: 'dlab evaluate <run> [--metrics mig,dci,…,decoder_geometry] [--set metric.key=value …] [--seed S] [--json]',
+  usage: 'dlab evaluate <run> [--metrics mig,dci,…,decoder_geometry] [--set metric.key=value …] [--seed S] [--step S --points P] [--json]',
   async run(ctx) {
     const id = ctx.args.positionals[0];
     if (!id) throw new UsageError('a run id is required (see dlab runs)');
@@ -17,6 +17,9 @@ export const evaluateCommand: Command = {
     }
     const metrics = flagList(ctx.args, 'metrics');
     const seed = flagNumber(ctx.args, 'seed', { integer: true, min: 0 });
+    // a checkpoint's step on the fixed sample: the periodic evaluation's scoring, stored as that step's series point
+    const step = flagNumber(ctx.args, 'step', { integer: true, min: 0 });
+    const points = flagNumber(ctx.args, 'points', { integer: true, min: 16 });
     return withLab(ctx, async (lab) => {
       // settings arrive as strings from the command line: numbers where they parse
       const typed = Object.fromEntries(
@@ -27,6 +30,8 @@ export const evaluateCommand: Command = {
         ...(metrics ? { metrics } : {}),
         ...(Object.keys(typed).length ? { settings: typed } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(step !== undefined ? { step } : {}),
+        ...(points !== undefined ? { points } : {}),
       });
       const off = lab.events.on('jobs/progress', (j) => {
         if (j.id !== job.id) return;
@@ -37,7 +42,9 @@ export const evaluateCommand: Command = {
       off();
       if (ctx.tty && !ctx.json) process.stdout.write('\n');
       if (done.status !== 'done') throw new Error(done.error ?? done.status);
-      const latest = new Map(lab.runs.evaluations(id).map((e) => [e.metric, e]));
+      const atStep = step !== undefined || points !== undefined;
+      const stored = atStep ? lab.runs.metricSeries.points(id).filter((p) => step === undefined || p.step === step) : lab.runs.evaluations(id);
+      const latest = new Map(stored.map((e) => [e.metric, e]));
       const asked = new Set(Object.keys((done.result as { scores: Record<string, unknown> }).scores));
       const scores = [...latest.values()].filter((e) => asked.has(e.metric));
       if (ctx.json) ctx.out(JSON.stringify({ type: 'result', run: id, scores }, null, 2));

@@ -17,6 +17,14 @@ async function follow(ctx: CliContext, lab: Lab, id: string): Promise<RunSummary
       ctx.out(`${id} step ${p.step}/${p.totalSteps} loss ${(p.losses.loss ?? NaN).toFixed(3)} ${p.stepsPerSec.toFixed(2)} steps/s`);
     }
   });
+  const offSeries = lab.events.on('runs/seriesPoint', (p) => {
+    if (p.id !== id) return;
+    if (ctx.json) ctx.out(JSON.stringify({ type: 'metrics', ...p }));
+    else {
+      const vals = Object.entries(p.values).map(([m, v]) => `${m} ${v === null ? 'failed' : v.toFixed(4)}`).join(', ');
+      ctx.out(`${ctx.tty ? '\n' : ''}${id} step ${p.step}: ${vals} (${p.evalSeconds.toFixed(1)} s)`);
+    }
+  });
   const offStatus = lab.events.on('runs/status', (p) => {
     if (p.run.id === id && ctx.json) ctx.out(JSON.stringify({ type: 'status', id, status: p.run.status, step: p.run.step, error: p.run.error }));
   });
@@ -36,6 +44,7 @@ async function follow(ctx: CliContext, lab: Lab, id: string): Promise<RunSummary
   } finally {
     process.off('SIGINT', onSigint);
     offProgress();
+    offSeries();
     offStatus();
   }
 }
@@ -48,7 +57,7 @@ function printSummary(ctx: CliContext, s: RunSummary): void {
 export const trainCommand: Command = {
   path: ['train'],
   summary: 'Train a model in the foreground (progress bar; JSON lines with --json). Ctrl+C pauses at a checkpoint.',
-  usage: 'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --set key=value …] [--json]',
+  usage: 'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --set key=value …] [--eval-every N [--eval-metrics mig,dci,… --eval-samples P]] [--json]',
   async run(ctx) {
     const model = flagString(ctx.args, 'model');
     const datasetId = flagString(ctx.args, 'dataset');
@@ -72,6 +81,16 @@ export const trainCommand: Command = {
       codesSamples: flagNumber(ctx.args, 'codes', { integer: true, min: 0 }) ?? RUN_DEFAULTS.codesSamples,
       evaluate: flagList(ctx.args, 'evaluate') ?? [],
     };
+    // metric curves: score on a fixed sample every N steps
+    const evalEvery = flagNumber(ctx.args, 'eval-every', { integer: true, min: 0 });
+    const evalMetrics = flagList(ctx.args, 'eval-metrics');
+    const evalSamples = flagNumber(ctx.args, 'eval-samples', { integer: true, min: 16 });
+    if (evalEvery === undefined && (evalMetrics || evalSamples !== undefined)) throw new UsageError('--eval-metrics and --eval-samples need --eval-every N');
+    if (evalEvery) {
+      config.evalEvery = evalEvery;
+      if (evalMetrics) config.evalMetrics = evalMetrics;
+      if (evalSamples !== undefined) config.evalSamples = evalSamples;
+    }
     const backend = flagString(ctx.args, 'backend');
     if (backend) {
       if (!['tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, wasm or cpu');

@@ -62,6 +62,10 @@ export interface Provenance {
   seed: number;
   codesAreMeans: boolean;
   sampler?: string;
+  /** Size of the seeded sample of grid points encoded for this score (periodic scores). */
+  points?: number;
+  /** Training step of the weights that encoded the sample. */
+  step?: number;
   notes: string[];
 }
 
@@ -79,6 +83,9 @@ export interface MetricScore {
   /** CPU seconds of this process (user + system) while the metric ran. */
   cpuSeconds?: number;
   error?: string;
+  /** Periodic scores: seconds to encode the fixed sample, and of the whole evaluation at that step. */
+  encodeSeconds?: number;
+  evalSeconds?: number;
 }
 
 export function num(settings: ParamValues, key: string): number {

@@ -13,7 +13,7 @@ import { evaluateArrays } from '../metrics/evaluate.js';
 import { encoderSampler } from '../metrics/sampler.js';
 import type { MetricScore } from '../metrics/types.js';
 import { Rng } from '../util/rng.js';
-import type { StoredCodes } from '../training/codes.js';
+import { encodeCodes, type StoredCodes } from '../training/codes.js';
 import type { RunTrainer } from '../training/run-trainer.js';
 
 export interface EvaluateRunOptions {
@@ -135,4 +135,37 @@ export async function evaluateRun(trainer: RunTrainer, dataset: GroundTruthDatas
     opts.onMetric?.(g);
   }
   return scores;
+}
+
+export interface SampleEvaluation {
+  /** Training step of the weights scored. */
+  step: number;
+  scores: MetricScore[];
+  /** Seconds to encode the fixed sample. */
+  encodeSeconds: number;
+  /** Seconds of the whole evaluation (encoding + every metric). */
+  evalSeconds: number;
+}
+
+/**
+ * Score the trainer's current weights on a fixed seeded sample of `points`
+ * grid points (the sample `writeCodes` stores for that size and seed),
+ * through `evaluateRun` — the standard scoring. The periodic evaluation during
+ * training and the scoring of a checkpoint at a chosen step both come here, so
+ * a series point equals the score of its step's checkpoint.
+ */
+export async function evaluateSample(
+  trainer: RunTrainer,
+  dataset: GroundTruthDataset,
+  opts: Omit<EvaluateRunOptions, 'onMetric'> & { points: number },
+): Promise<SampleEvaluation> {
+  const t0 = performance.now();
+  const step = trainer.step;
+  const codes = await encodeCodes(trainer, dataset, opts.points, opts.seed);
+  const encodeSeconds = (performance.now() - t0) / 1000;
+  const { points, ...rest } = opts;
+  const raw = await evaluateRun(trainer, dataset, codes, rest);
+  const evalSeconds = (performance.now() - t0) / 1000;
+  const scores = raw.map((s) => ({ ...s, provenance: { ...s.provenance, points, step }, encodeSeconds, evalSeconds }));
+  return { step, scores, encodeSeconds, evalSeconds };
 }

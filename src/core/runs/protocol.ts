@@ -25,6 +25,13 @@ export interface EvaluateRequest {
   settings?: Record<string, Record<string, unknown>>;
   seed: number;
   geometryPoints?: number;
+  /**
+   * Score the checkpoint of this step (default: the latest) on a fresh seeded
+   * sample of `points` grid points, as the periodic evaluation does; the
+   * scores are stored as that step's point of the metric series.
+   */
+  step?: number;
+  points?: number;
 }
 
 export interface StopMessage {
@@ -55,6 +62,8 @@ export type FromWorker =
   | { type: 'checkpoint'; step: number; dir: string; files: FileRecord[] }
   | { type: 'codes'; files: FileRecord[]; samples: number }
   | { type: 'evaluation'; score: MetricScore; index: number; total: number }
+  /** Scores of the weights at `step` on the fixed sample (periodic evaluation, or evaluate mode with points). */
+  | { type: 'series'; step: number; scores: MetricScore[]; encodeSeconds: number; evalSeconds: number }
   | { type: 'stopped'; reason: 'paused' | 'cancelled'; step: number }
   | { type: 'done'; step: number }
   | { type: 'failed'; step: number; error: string; kind: 'nonfinite' | 'error' };

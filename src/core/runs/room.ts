@@ -12,7 +12,9 @@ import type { Jobs } from '../jobs.js';
 import type { Room } from '../room.js';
 import type { RunRepository } from '../store/runs.js';
 import { modelInfos } from '../models/info.js';
-import { resolveRunConfig } from '../training/config.js';
+import { EVAL_DEFAULTS, periodicEval, resolveRunConfig } from '../training/config.js';
+import { resolveParams } from '../../shared/params.js';
+import type { RunConfig } from '../../shared/runs.js';
 import { compareRuns } from './compare.js';
 import { GEOMETRY_ID } from './evaluate-run.js';
 import { RunSupervisor, type WorkerEntry } from './supervisor.js';
@@ -30,6 +32,22 @@ function metricInfos() {
       settings: [],
     },
   ];
+}
+
+const knownMetric = (m: string) => m === GEOMETRY_ID || METRIC_IDS.includes(m);
+
+/** Refuse a periodic evaluation the worker could not run (unknown metric, bad setting) before the run is queued. */
+function checkPeriodicEval(c: RunConfig): void {
+  for (const m of c.evalMetrics ?? []) if (!knownMetric(m)) throw new LabError('invalid_payload', `evalMetrics: unknown metric '${m}' (known: ${[...METRIC_IDS, GEOMETRY_ID].join(', ')})`);
+  for (const [m, given] of Object.entries(c.evalSettings ?? {})) {
+    const entry = METRICS.find((e) => e.id === m);
+    if (!entry) throw new LabError('invalid_payload', `evalSettings: unknown metric '${m}'`);
+    try {
+      resolveParams(entry.settings, given);
+    } catch (e) {
+      throw new LabError('invalid_payload', `evalSettings.${m}: ${(e as Error).message}`);
+    }
+  }
 }
 
 export interface RunsRoomDeps {
@@ -69,6 +87,7 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
     'models/list': () => modelInfos(),
     'runs/launch': ({ config, seeds }) => {
       const resolved = seeds.map((seed) => resolveRunConfig({ ...config, seed }));
+      resolved.forEach(checkPeriodicEval);
       return resolved.map((c) => lab.supervisor.launch(c));
     },
     'runs/list': (q) => lab.runs.query(q),
@@ -84,21 +103,30 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
     'runs/traversals': ({ id, index, range, steps }) => lab.runViews.traversals(run(id), index, range ?? 2, steps ?? 9),
     'runs/latents': ({ id, limit }) => lab.runViews.latents(run(id), limit ?? 5000),
     'metrics/list': () => metricInfos(),
-    'runs/evaluate': ({ id, metrics, settings, seed }) => {
+    'runs/evaluate': ({ id, metrics, settings, seed, step, points }) => {
       const r = run(id);
-      const ids = metrics ?? [...METRIC_IDS, GEOMETRY_ID];
-      for (const m of ids) if (m !== GEOMETRY_ID && !METRIC_IDS.includes(m)) throw new LabError('invalid_payload', `unknown metric '${m}' (known: ${[...METRIC_IDS, GEOMETRY_ID].join(', ')})`);
+      // at a step or on a sample: the periodic evaluation's scoring, its metrics and settings by default
+      const atStep = step !== undefined || points !== undefined;
+      const periodic = periodicEval(r.config);
+      const ids = metrics ?? (atStep ? (periodic?.metrics ?? [...EVAL_DEFAULTS.metrics]) : [...METRIC_IDS, GEOMETRY_ID]);
+      for (const m of ids) if (!knownMetric(m)) throw new LabError('invalid_payload', `unknown metric '${m}' (known: ${[...METRIC_IDS, GEOMETRY_ID].join(', ')})`);
+      const sample = atStep
+        ? { ...(step !== undefined ? { step } : {}), points: points ?? periodic?.samples ?? EVAL_DEFAULTS.samples }
+        : {};
+      const useSettings = settings ?? (atStep ? periodic?.settings : undefined);
       return lab.jobs.start('evaluate', `Evaluate ${r.id} (${r.model})`, async (ctx) => {
         ctx.progress(0, `scoring ${ids.length} metrics`);
         const scores = await lab.supervisor.evaluate(
           id,
-          { metrics: ids, ...(settings ? { settings } : {}), seed: seed ?? r.seed },
+          { metrics: ids, ...(useSettings ? { settings: useSettings } : {}), seed: seed ?? r.seed, ...sample },
           { signal: ctx.signal, onScore: (s, i, n) => ctx.progress((i + 1) / n, `${s.name}: ${s.value === null ? s.error : s.value.toFixed(3)}`) },
         );
         return { runId: id, scores: Object.fromEntries(scores.map((s) => [s.metric, s.value])) };
       });
     },
     'runs/evaluations': ({ id }) => (run(id), lab.runs.evaluations(id)),
+    'runs/metricSeries': ({ id, metric }) =>
+      (run(id), lab.runs.metricSeries.points(id, metric).map((p) => ({ ...p, encodeSeconds: p.encodeSeconds ?? 0, evalSeconds: p.evalSeconds ?? p.seconds }))),
     'runs/evaluations/batch': ({ ids, latestOnly }) => {
       const out = lab.runs.evaluationsOf([...new Set(ids)], latestOnly);
       const missing = ids.find((id) => !lab.runs.exists(id));

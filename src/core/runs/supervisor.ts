@@ -265,6 +265,7 @@ export class RunSupervisor {
     const resumeStep = resumeFrom ? this.o.runs.checkpoints(id).find((c) => path.join(this.o.labDir, c.path) === resumeFrom)!.step : 0;
     // the steps after the checkpoint are trained again: drop their old points
     this.o.runs.truncateSeries(id, resumeStep);
+    this.o.runs.metricSeries.truncate(id, resumeStep);
     const msg: StartMessage = {
       ...this.startMessage(run, resumeFrom),
       ...(run.config.evaluate.length
@@ -302,7 +303,12 @@ export class RunSupervisor {
   evaluate(id: string, req: EvaluateRequest, opts: { signal?: AbortSignal; onScore?(score: MetricScore, index: number, total: number): void } = {}): Promise<MetricScore[]> {
     const run = this.o.runs.summary(id);
     if (!run) throw new LabError('not_found', `no run '${id}'`);
-    const checkpoint = this.latestCheckpoint(id);
+    let checkpoint = this.latestCheckpoint(id);
+    if (req.step !== undefined) {
+      const at = this.o.runs.checkpoints(id).find((c) => c.step === req.step);
+      checkpoint = at && fs.existsSync(path.join(this.o.labDir, at.path)) ? path.join(this.o.labDir, at.path) : null;
+      if (!checkpoint) throw new LabError('conflict', `run ${id} has no checkpoint at step ${req.step} (kept: ${this.o.runs.checkpoints(id).map((c) => c.step).join(', ') || 'none'})`);
+    }
     if (!checkpoint) throw new LabError('conflict', `run ${id} has no checkpoint to evaluate`);
     const child = this.forkWorker();
     const scores: MetricScore[] = [];
@@ -318,6 +324,13 @@ export class RunSupervisor {
           scores.push(m.score);
           opts.onScore?.(m.score, m.index, m.total);
           this.o.events.emit('runs/evaluation', { id, metric: m.score.metric, value: m.score.value });
+        } else if (m.type === 'series') {
+          // a checkpoint scored on the fixed sample: that step's point of the series
+          this.storeSeries(id, m);
+          m.scores.forEach((s, i) => {
+            scores.push(s);
+            opts.onScore?.(s, i, m.scores.length);
+          });
         } else if (m.type === 'failed') failure = m.error;
       });
       child.on('exit', (code, signal) => {
@@ -332,6 +345,18 @@ export class RunSupervisor {
         mode: 'evaluate',
         evaluate: req,
       });
+    });
+  }
+
+  /** One step's periodic scores: stored in one transaction, then announced. */
+  private storeSeries(id: string, m: Extract<FromWorker, { type: 'series' }>): void {
+    this.o.runs.metricSeries.add(id, m.step, m.scores);
+    this.o.events.emit('runs/seriesPoint', {
+      id,
+      step: m.step,
+      values: Object.fromEntries(m.scores.map((s) => [s.metric, s.value])),
+      evalSeconds: m.evalSeconds,
+      encodeSeconds: m.encodeSeconds,
     });
   }
 
@@ -396,6 +421,9 @@ export class RunSupervisor {
       case 'evaluation':
         this.o.runs.addEvaluation(id, m.score);
         this.o.events.emit('runs/evaluation', { id, metric: m.score.metric, value: m.score.value });
+        break;
+      case 'series':
+        this.storeSeries(id, m);
         break;
       case 'stopped':
         a.terminal = true;

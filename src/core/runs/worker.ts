@@ -16,7 +16,8 @@ import { openDataset } from '../datasets/open.js';
 import { openDerived } from '../perturbations/open.js';
 import type { StoredDatasetRow } from '../datasets/service.js';
 import { readCodes, writeCodes } from '../training/codes.js';
-import { evaluateRun } from './evaluate-run.js';
+import { evaluateRun, evaluateSample } from './evaluate-run.js';
+import { periodicEval } from '../training/config.js';
 import type { FileRecord, FromWorker, StartMessage, ToWorker } from './protocol.js';
 import { initBackend } from '../compute/backend.js';
 import { createRunTrainer, NonFiniteError } from '../training/run-trainer.js';
@@ -77,6 +78,13 @@ async function run(msg: StartMessage): Promise<void> {
       onMetric: (score) => void send({ type: 'evaluation', score, index: index++, total }),
     });
   };
+  if (msg.mode === 'evaluate' && msg.evaluate?.points !== undefined) {
+    const { step: _step, points, ...req } = msg.evaluate;
+    const ev = await evaluateSample(trainer, dataset, { ...req, points });
+    await send({ type: 'series', ...ev });
+    await send({ type: 'done', step: trainer.step });
+    return;
+  }
   if (msg.mode === 'evaluate') {
     await evaluate();
     await send({ type: 'done', step: trainer.step });
@@ -92,6 +100,19 @@ async function run(msg: StartMessage): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
     await send({ type: 'checkpoint', step: trainer.step, dir: path.relative(labDir, dir), files: fileRecords(labDir, dir) });
+  };
+
+  // metric curves: the same scoring as the final one, on a fixed sample, every N steps
+  const periodic = periodicEval(cfg);
+  const scoreNow = async () => {
+    if (!periodic) return;
+    const ev = await evaluateSample(trainer, dataset, {
+      metrics: periodic.metrics,
+      ...(periodic.settings ? { settings: periodic.settings } : {}),
+      seed: cfg.seed,
+      points: periodic.samples,
+    });
+    await send({ type: 'series', ...ev });
   };
 
   let t0 = performance.now();
@@ -124,6 +145,7 @@ async function run(msg: StartMessage): Promise<void> {
         etaSec: rate > 0 ? (cfg.steps - step) / rate : 0,
       });
     }
+    if (periodic && step % periodic.every === 0) await scoreNow();
     if (step % cfg.checkpointEvery === 0 && step < cfg.steps) await checkpoint();
     // let IPC messages (stop) in
     await new Promise((r) => setImmediate(r));

@@ -7,6 +7,7 @@ import type { Checkpoint, RunConfig, RunDetail, RunFilter, RunPage, RunQuery, Ru
 import type { MetricScore } from '../metrics/types.js';
 import { ownerGone } from '../util/process.js';
 import { nowIso, type Db } from './db.js';
+import { MetricSeriesRepository } from './series.js';
 
 interface RunRow {
   id: string;
@@ -152,7 +153,11 @@ export interface ScalarPoint {
 }
 
 export class RunRepository {
-  constructor(private readonly db: Db) {}
+  /** Periodic scores during training (store/series.ts). */
+  readonly metricSeries: MetricSeriesRepository;
+  constructor(private readonly db: Db) {
+    this.metricSeries = new MetricSeriesRepository(db);
+  }
 
   insert(id: string, config: RunConfig): void {
     this.db

@@ -17,6 +17,24 @@ export const CODES_FILES = { means: 'means.npy', logvars: 'logvars.npy', factors
 export async function writeCodes(trainer: RunTrainer, dataset: GroundTruthDataset, n: number, seed: number, dir: string): Promise<string[]> {
   fs.mkdirSync(dir, { recursive: true });
   const sizes = dataset.info.factors.map((f) => f.size);
+  const { indices, means, logvars } = await encodeSample(trainer, dataset, n, seed);
+  const L = trainer.latent;
+  const files: string[] = [];
+  const put = (name: string, data: Float32Array | Int32Array, shape: number[]) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, writeNpy(data, shape));
+    files.push(p);
+  };
+  put(CODES_FILES.means, means, [n, L]);
+  if (logvars) put(CODES_FILES.logvars, logvars, [n, L]);
+  put(CODES_FILES.factors, factorsOf(sizes, indices), [n, sizes.length]);
+  put(CODES_FILES.indices, indices, [n]);
+  return files;
+}
+
+/** The seeded sample of `n` grid points the stored codes use, encoded with the current weights (float32, as stored). */
+async function encodeSample(trainer: RunTrainer, dataset: GroundTruthDataset, n: number, seed: number) {
+  const sizes = dataset.info.factors.map((f) => f.size);
   const indices = sampleIndices(sizes, n, new Rng(seed).fork('codes'));
   const L = trainer.latent;
   const means = new Float32Array(n * L);
@@ -29,17 +47,25 @@ export async function writeCodes(trainer: RunTrainer, dataset: GroundTruthDatase
     if (logvars && enc.logvar) logvars.set(enc.logvar, s * L);
     await new Promise((r) => setImmediate(r));
   }
-  const files: string[] = [];
-  const put = (name: string, data: Float32Array | Int32Array, shape: number[]) => {
-    const p = path.join(dir, name);
-    fs.writeFileSync(p, writeNpy(data, shape));
-    files.push(p);
+  return { indices, means, logvars };
+}
+
+/**
+ * The same sample and encoding as `writeCodes`, kept in memory: what the
+ * periodic evaluation scores, equal value for value to `readCodes` of codes
+ * written with the same weights, size and seed.
+ */
+export async function encodeCodes(trainer: RunTrainer, dataset: GroundTruthDataset, n: number, seed: number): Promise<StoredCodes> {
+  const sizes = dataset.info.factors.map((f) => f.size);
+  const { indices, means, logvars } = await encodeSample(trainer, dataset, n, seed);
+  return {
+    n,
+    dims: trainer.latent,
+    means: Float64Array.from(means),
+    logvars: logvars ? Float64Array.from(logvars) : null,
+    factors: factorsOf(sizes, indices),
+    indices,
   };
-  put(CODES_FILES.means, means, [n, L]);
-  if (logvars) put(CODES_FILES.logvars, logvars, [n, L]);
-  put(CODES_FILES.factors, factorsOf(sizes, indices), [n, sizes.length]);
-  put(CODES_FILES.indices, indices, [n]);
-  return files;
 }
 
 export interface StoredCodes {

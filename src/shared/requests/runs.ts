@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Id, ImageBatch } from '../domain.js';
 import { JobInfo } from '../jobs.js';
-import { CompareQuery, CompareResult, EvaluationRecord, MetricInfo, MetricSettings, ModelInfo, RunConfig, RunDetail, RunPage, RunQuery, RunSummary } from '../runs.js';
+import { CompareQuery, CompareResult, EvaluationRecord, MetricInfo, MetricSeriesPoint, MetricSettings, ModelInfo, RunConfig, RunDetail, RunPage, RunQuery, RunSummary } from '../runs.js';
 
 export const runRequests = {
   'models/list': {
@@ -42,6 +42,11 @@ export const runRequests = {
     summary: 'Scalar series of a run: key → [step, value][] (optionally only after a step).',
     input: z.object({ id: Id, keys: z.array(z.string().max(64)).max(256).optional(), sinceStep: z.number().int().optional() }).strict(),
     output: z.record(z.string(), z.array(z.tuple([z.number(), z.number()]))),
+  },
+  'runs/metricSeries': {
+    summary: 'Metric curves of a run: its periodic scores during training (evalEvery), by metric then step, each with its provenance and cost; one metric, or all.',
+    input: z.object({ id: Id, metric: z.string().min(1).max(64).optional() }).strict(),
+    output: z.array(MetricSeriesPoint),
   },
   'runs/tag': {
     summary: 'Add or remove a tag.',
@@ -95,6 +100,9 @@ export const runRequests = {
         metrics: z.array(z.string().max(64)).min(1).max(32).optional(),
         settings: MetricSettings.optional(),
         seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+        /** Score the checkpoint of this step (default: the latest) on a fresh seeded sample of `points` grid points; stored as that step's point of the metric series. */
+        step: z.number().int().min(0).optional(),
+        points: z.number().int().min(16).max(100_000).optional(),
       })
       .strict(),
     output: JobInfo,

@@ -57,8 +57,12 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   },
   'models/list': { valid: [{}], invalid: [null, { id: 'x' }] },
   'runs/launch': {
-    valid: [{ config: runConfig, seeds: [0, 1, 2] }],
+    valid: [{ config: runConfig, seeds: [0, 1, 2] }, { config: { ...runConfig, evalEvery: 500, evalMetrics: ['mig', 'dci'], evalSettings: { dci: { num_train: 500 } }, evalSamples: 2000 }, seeds: [0] }],
     invalid: [
+      { config: { ...runConfig, evalEvery: -1 }, seeds: [0] },
+      { config: { ...runConfig, evalEvery: 2.5 }, seeds: [0] },
+      { config: { ...runConfig, evalSamples: 8 }, seeds: [0] },
+      { config: { ...runConfig, evalMetrics: 'mig' }, seeds: [0] },
       { config: runConfig, seeds: [] },
       { config: runConfig, seeds: [-1] },
       { config: { ...runConfig, latent: 0 }, seeds: [0] },
@@ -96,8 +100,8 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
     ],
   },
   'runs/compare': {
-    valid: [{}, { metric: 'mig', finishedOnly: false, exclude: ['r1', 'r2'], expand: ['beta_vae|dsprites|original'], scatterParam: 'beta' }, { filter: { model: ['pcl'], study: 's' } }],
-    invalid: [{ metric: 5 }, { exclude: ['a b'] }, { expand: Array.from({ length: 51 }, () => 'k') }, { filter: { nope: 1 } }, { extra: true }],
+    valid: [{}, { metric: 'mig', finishedOnly: false, exclude: ['r1', 'r2'], expand: ['beta_vae|dsprites|original'], scatterParam: 'beta', expandSmall: 200 }, { filter: { model: ['pcl'], study: 's' } }],
+    invalid: [{ metric: 5 }, { exclude: ['a b'] }, { expand: Array.from({ length: 51 }, () => 'k') }, { expandSmall: 2001 }, { filter: { nope: 1 } }, { extra: true }],
   },
   'runs/get': { valid: [{ id: 'run-1' }], invalid: [{}, { id: 3 }, { id: 'a/b' }] },
   'runs/cancel': { valid: [{ id: 'run-1' }], invalid: [{}, { id: '' }] },
@@ -115,8 +119,12 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   'jobs/list': { valid: [{}], invalid: [{ status: 'running' }] },
   'metrics/list': { valid: [{}], invalid: [{ id: 'mig' }] },
   'runs/evaluate': {
-    valid: [{ id: 'r' }, { id: 'r', metrics: ['mig', 'dci'], settings: { factor_vae: { num_train: 500 } }, seed: 3 }],
-    invalid: [{ id: 'r', metrics: [] }, { id: 'r', settings: { mig: { num_bins: { x: 1 } } } }, { id: 'r', seed: -1 }],
+    valid: [{ id: 'r' }, { id: 'r', metrics: ['mig', 'dci'], settings: { factor_vae: { num_train: 500 } }, seed: 3 }, { id: 'r', step: 400, points: 1000 }, { id: 'r', points: 16 }],
+    invalid: [{ id: 'r', metrics: [] }, { id: 'r', settings: { mig: { num_bins: { x: 1 } } } }, { id: 'r', seed: -1 }, { id: 'r', step: -1 }, { id: 'r', step: 1.5 }, { id: 'r', points: 8 }, { id: 'r', points: 100_001 }],
+  },
+  'runs/metricSeries': {
+    valid: [{ id: 'r' }, { id: 'r', metric: 'mig' }],
+    invalid: [{}, { id: 'r', metric: '' }, { id: 'r', metric: 'x'.repeat(65) }, { id: 'r', metric: 3 }, { id: 'r', metrics: ['mig'] }],
   },
   'runs/evaluations': { valid: [{ id: 'r' }], invalid: [{}] },
   'runs/evaluations/batch': {

@@ -124,6 +124,22 @@ export const migrations: Migration[] = [
       CREATE INDEX tags_tag ON tags(tag, run_id);
     `,
   },
+  {
+    version: 6,
+    name: 'metric series: periodic scores during training, one row per (run, metric, step)',
+    sql: `
+      CREATE TABLE metric_series (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        metric TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        scores_json TEXT NOT NULL,
+        provenance_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, metric, step)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
