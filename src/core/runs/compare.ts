@@ -51,6 +51,8 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
   const exclude = new Set(q.exclude ?? []);
   const expand = new Set(q.expand ?? []);
   const lineageOf = new Map<string, { base: string; variant: Variant }>();
+  const all = q.expandSmall !== undefined && rows.length <= q.expandSmall;
+  const open = (key: string) => all || expand.has(key);
 
   type Acc = CompareGroup & { all: CompareMember[] };
   const groups = new Map<string, Acc>();
@@ -84,7 +86,7 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
         if (typeof v === 'number') numeric.add(k);
       }
     }
-    if (expand.has(key) && g.all.length < MAX_MEMBERS) g.all.push({ id: r.id, seed: r.seed, status: r.status, params, score, picked: isPicked });
+    if (open(key) && g.all.length < MAX_MEMBERS) g.all.push({ id: r.id, seed: r.seed, status: r.status, params, score, picked: isPicked });
   }
   // a key missing in some picked runs differs too (as in the screen's differingParams)
   const differing = [...pickedValues.keys()].filter((k) => pickedValues.get(k)!.size > 1 || pickedParams.some((p) => !(k in p))).sort();
@@ -104,9 +106,9 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
   }
   const out: CompareGroup[] = [...groups.values()]
     .sort((a, b) => a.method.localeCompare(b.method) || a.base.localeCompare(b.base) || VARIANTS.indexOf(a.variant) - VARIANTS.indexOf(b.variant))
-    .map(({ all, ...g }) => {
+    .map(({ all: members, ...g }) => {
       const s = meanSd(g.values);
-      return { ...g, n: s.n, mean: s.mean, sd: s.sd, ...(expand.has(g.key) ? { members: all } : {}) };
+      return { ...g, n: s.n, mean: s.mean, sd: s.sd, ...(open(g.key) ? { members } : {}) };
     });
   return {
     metric,

@@ -224,3 +224,11 @@ describe('compareRuns', () => {
     expect(compareRuns(runs, datasets, { filter: { model: ['ae'] } }).groups.map((g) => g.key)).toEqual(['ae|dsprites|original']);
   });
 });
+
+describe('compareRuns members of small views', () => {
+  it('lists every group’s members when the runs in view are few enough', () => {
+    const datasets = [{ id: 'dsprites' }];
+    expect(compareRuns(runs, datasets, { expandSmall: 3 }).groups.every((g) => g.members?.length === g.runs)).toBe(true);
+    expect(compareRuns(runs, datasets, { expandSmall: 2 }).groups.some((g) => g.members)).toBe(false);
+  });
+});
