@@ -115,7 +115,7 @@ export class StudyService {
         throw new LabError('invalid_payload', `${c.method} on ${c.dataset}: ${(e as Error).message}`);
       }
     }
-    for (const m of s.evaluation.metrics) {
+    for (const m of [...s.evaluation.metrics, ...(s.evaluation.periodic?.metrics ?? [])]) {
       if (m !== GEOMETRY_ID && !METRIC_IDS.includes(m)) throw new LabError('invalid_payload', `unknown metric '${m}' (known: ${[...METRIC_IDS, GEOMETRY_ID].join(', ')})`);
     }
     for (const d of s.datasets) {

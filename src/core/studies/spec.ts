@@ -81,7 +81,20 @@ export function cellRunConfig(spec: StudySpec, cell: PlannedCell, datasetId: str
     // the training worker scores the run as it finishes (no second worker start)
     evaluate: [...spec.evaluation.metrics],
     ...(spec.evaluation.settings && Object.keys(spec.evaluation.settings).length ? { evaluateSettings: spec.evaluation.settings } : {}),
+    ...periodicOf(spec),
     experimentId: studyId,
+  };
+}
+
+/** The study's metric curves as RunConfig fields (none when off). */
+function periodicOf(spec: StudySpec): Partial<RunConfig> {
+  const p = spec.evaluation.periodic;
+  if (!p) return {};
+  return {
+    evalEvery: p.every,
+    ...(p.metrics ? { evalMetrics: [...p.metrics] } : {}),
+    ...(p.settings && Object.keys(p.settings).length ? { evalSettings: p.settings } : {}),
+    ...(p.samples !== undefined ? { evalSamples: p.samples } : {}),
   };
 }
 

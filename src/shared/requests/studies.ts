@@ -93,6 +93,18 @@ export const StudyEvaluation = z
     settings: MetricSettings.optional(),
     /** Metric seed (default: each run's seed). */
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    /** Metric curves: every run also scores these every N steps during training on a fixed sample (RunConfig.evalEvery…). */
+    periodic: z
+      .object({
+        every: z.number().int().min(1).max(10_000_000),
+        /** Default: MIG. */
+        metrics: z.array(z.string().max(64)).min(1).max(32).optional(),
+        settings: MetricSettings.optional(),
+        /** Grid points of the fixed sample (default 10,000). */
+        samples: z.number().int().min(16).max(100_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type StudyEvaluation = z.infer<typeof StudyEvaluation>;
