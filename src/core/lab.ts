@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Handlers } from '../shared/dispatch.js';
 import type { LabInfo } from '../shared/domain.js';
 import pkg from '../../package.json' with { type: 'json' };
+import { readPrefs, trainingPlan } from './app/prefs.js';
 import { createAppRoom } from './app/room.js';
 import { createDatasetsRoom } from './datasets/room.js';
 import type { ImportService } from './datasets/import-service.js';
@@ -36,8 +37,10 @@ export interface LabOptions {
   backend?: BackendInfo;
   /** The training worker script (default: built worker.js, else the TS source via tsx). */
   worker?: WorkerEntry;
-  /** Runs training at once (default 1: one per device). */
+  /** Runs training at once (default: the Preferences' training plan). */
   maxConcurrentRuns?: number;
+  /** Compute threads of each training run (default: the Preferences' training plan). */
+  threadsPerRun?: number;
   /** Start runs left queued in the store (the app: yes; a one-shot CLI command: no). */
   adoptQueuedRuns?: boolean;
   /** Called as each room is built and closed (tests: the order, and a failure half-way). */
@@ -82,7 +85,8 @@ export class Lab {
           events: this.events,
           jobs: this.jobs,
           worker: opts.worker ?? defaultWorkerEntry(),
-          maxConcurrent: opts.maxConcurrentRuns ?? 1,
+          maxConcurrent: opts.maxConcurrentRuns ?? trainingPlan(readPrefs(labDir).training).maxConcurrentRuns,
+          threadsPerRun: () => opts.threadsPerRun ?? trainingPlan(readPrefs(labDir).training).threadsPerRun,
           adoptQueued: opts.adoptQueuedRuns ?? true,
         }),
       );
@@ -103,7 +107,15 @@ export class Lab {
       );
       this.studies = studies.studies;
       const exporting = w.add('export', () => createExportRoom({ labDir }));
-      const app = w.add('app', () => createAppRoom({ labDir, info: () => this.info() }));
+      const app = w.add('app', () =>
+        createAppRoom({
+          labDir,
+          info: () => this.info(),
+          onPrefs: (p) => {
+            if (opts.maxConcurrentRuns === undefined) this.supervisor.setMaxConcurrent(trainingPlan(p.training).maxConcurrentRuns);
+          },
+        }),
+      );
       this.handlers = {
         ...datasets.handlers,
         ...runs.handlers,

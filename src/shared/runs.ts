@@ -54,6 +54,8 @@ export const RunConfig = z.object({
   evalSamples: z.number().int().min(16).max(100_000).optional(),
   /** Start the backend search here (default: best available). */
   backend: ComputeBackend.optional(),
+  /** Compute threads of the training worker (default: the lab's threads per run, see Preferences). */
+  threads: z.number().int().min(1).max(64).optional(),
   experimentId: Id.optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;

@@ -42,6 +42,14 @@ describe('a tiny study end to end through the Lab', () => {
     const labDir = path.join(tmp.dir, 'lab');
     let lab = await Lab.open({ labDir, maxConcurrentRuns: 2 });
     let h = lab.handlers;
+    // how many of its runs train at the same moment (concurrency 2: two workers at once)
+    const running = new Set<string>();
+    let most = 0;
+    lab.events.on('runs/status', ({ run }) => {
+      if (run.status === 'running') running.add(run.id);
+      else running.delete(run.id);
+      most = Math.max(most, running.size);
+    });
     const { study, job } = await h['studies/create']({ spec, start: true });
     expect(study.counts.cells).toBe(8);
     expect(job).not.toBeNull();
@@ -53,6 +61,7 @@ describe('a tiny study end to end through the Lab', () => {
     }
     const before = lab.studies.detail(study.id);
     expect(before.counts.evaluated).toBeGreaterThanOrEqual(3);
+    expect(most).toBe(2);
     const finishedBefore = before.cells.filter((c) => c.status === 'finished').map((c) => c.runId!);
     await lab.close();
 

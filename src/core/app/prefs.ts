@@ -10,9 +10,10 @@
  * next start (`nextLabDirFrom`). Data is not moved.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { LabError } from '../../shared/contract.js';
-import { Prefs, PrefsPatch, type BackendPreference } from '../../shared/requests/app.js';
+import { Prefs, PrefsPatch, type BackendPreference, type TrainingPrefs } from '../../shared/requests/app.js';
 import { defaultUserDataDir } from '../labdir.js';
 
 export const PREFS_FILE = 'prefs.json';
@@ -78,7 +79,20 @@ export function mergePrefs(prefs: Prefs, patch: PrefsPatch): Prefs {
     ...(patch.theme !== undefined ? { theme: patch.theme } : {}),
     figures: { ...prefs.figures, ...stripUndefined(patch.figures ?? {}) },
     guide: { ...prefs.guide, ...stripUndefined(patch.guide ?? {}) },
+    training: { ...prefs.training, ...stripUndefined(patch.training ?? {}) },
   });
+}
+
+/**
+ * How training uses the machine: threads per run ('auto': the cores less one
+ * for the main process, at least 1, at most 8 — the wasm build's limit) and
+ * runs at once ('auto': as many as fit the cores less one at that many
+ * threads each, at least 1).
+ */
+export function trainingPlan(t: TrainingPrefs, cores = os.availableParallelism()): { threadsPerRun: number; maxConcurrentRuns: number } {
+  const threadsPerRun = t.threadsPerRun === 'auto' ? Math.max(1, Math.min(8, cores - 1)) : t.threadsPerRun;
+  const maxConcurrentRuns = t.maxConcurrentRuns === 'auto' ? Math.max(1, Math.floor(Math.max(1, cores - 1) / threadsPerRun)) : t.maxConcurrentRuns;
+  return { threadsPerRun, maxConcurrentRuns };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -3,6 +3,7 @@
  * (`app/prefs/*`), the compute diagnosis (`app/compute`) and the menu
  * request the desktop app answers itself (`app/menu`).
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HandlersFor } from '../../shared/dispatch.js';
 import type { LabInfo } from '../../shared/domain.js';
@@ -11,11 +12,13 @@ import type { Prefs } from '../../shared/requests/app.js';
 import type { Room } from '../room.js';
 import { backendAttempt } from '../compute/backend.js';
 import { diagnoseCompute, probeMachine, recheckTensorflow, type BackendAttempt, type ComputeDiagnosis } from '../compute/diagnose.js';
-import { locationFile, nextLabDirFrom, readPrefs, setNextLabDir, updatePrefs } from './prefs.js';
+import { locationFile, nextLabDirFrom, readPrefs, setNextLabDir, trainingPlan, updatePrefs } from './prefs.js';
 
 export interface AppRoomDeps {
   labDir: string;
   info(): LabInfo;
+  /** Told the stored preferences after each change (the runs room applies the training plan). */
+  onPrefs?(prefs: Prefs): void;
 }
 
 export interface AppRoomOptions {
@@ -39,7 +42,8 @@ export function createAppRoom(lab: AppRoomDeps, opts: AppRoomOptions = {}): Room
     const restartNeeded: PrefsState['restartNeeded'] = [];
     if (prefs.defaultBackend !== startedWith) restartNeeded.push('defaultBackend');
     if (nextLabDir) restartNeeded.push('labDir');
-    return { prefs, labDir: lab.labDir, nextLabDir, backend: lab.info().backend, restartNeeded, backendEnv: process.env.DLAB_BACKEND ?? null };
+    const cores = os.availableParallelism();
+    return { prefs, labDir: lab.labDir, nextLabDir, backend: lab.info().backend, restartNeeded, backendEnv: process.env.DLAB_BACKEND ?? null, training: { cores, ...trainingPlan(prefs.training, cores) } };
   };
   let cached: ComputeDiagnosis | null = null;
   const handlers: AppHandlers = {
@@ -48,6 +52,7 @@ export function createAppRoom(lab: AppRoomDeps, opts: AppRoomOptions = {}): Room
     'app/prefs/set': (patch) => {
       const { nextLabDir, ...rest } = patch;
       const prefs = updatePrefs(lab.labDir, rest);
+      lab.onPrefs?.(prefs);
       if (nextLabDir !== undefined) {
         const same = nextLabDir !== null && path.resolve(nextLabDir) === path.resolve(lab.labDir) && !nextLabDirFrom(locFile);
         if (!same) setNextLabDir(nextLabDir, locFile);

@@ -13,10 +13,12 @@
  * `prefer` switches). `notes` say in words why a better backend is not in use.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './kernels/index.js';
+import { disposeThreadedWasm, initThreadedWasm, MAX_WASM_THREADS, parseWasmThreads, threadedWasmInfo } from './wasm-threads.js';
 // --- compute diagnosis (app packaging room) ---
 import { diagnoseCompute, diagnosisNotes, probeMachine, type BackendAttempt, type ComputeDiagnosis } from './diagnose.js';
 // --- end compute diagnosis ---
@@ -27,6 +29,8 @@ export type Tf = typeof tfjs;
 export interface BackendInfo {
   backend: BackendName;
   notes: string[];
+  /** Threads the backend computes with (wasm: XNNPACK's pool, the calling thread included; others 1). */
+  threads?: number;
   /** Why the best backend is (not) in use, with what to do (see ./diagnose.ts). */
   diagnosis?: ComputeDiagnosis;
 }
@@ -37,12 +41,30 @@ export interface InitBackendOptions {
    * Defaults to the environment variable DLAB_BACKEND, else 'tensorflow'.
    */
   prefer?: BackendName;
+  /**
+   * wasm threads (threaded-SIMD build; 1 = the single-threaded SIMD build).
+   * Defaults to DLAB_WASM_THREADS (a count, 'auto' or 'off'), else 1. A
+   * different count than the running backend's re-initialises wasm.
+   */
+  threads?: number;
+}
+
+/** The thread count asked for by DLAB_WASM_THREADS (1 when unset or off). */
+export function envWasmThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env['DLAB_WASM_THREADS'];
+  if (v === undefined || v.trim() === '') return 1;
+  return parseWasmThreads(v) ?? 1;
+}
+
+/** Threads a training run uses by default: the cores less one (the supervisor's), at least 1, at most 8. */
+export function defaultRunThreads(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(MAX_WASM_THREADS, cores - 1));
 }
 
 const ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let tfInUse: Tf = tfjs;
-let current: { prefer: BackendName; info: Promise<BackendInfo> } | null = null;
+let current: { prefer: BackendName; threads: number; info: Promise<BackendInfo> } | null = null;
 let resolvedName: BackendName | null = null;
 let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
 
@@ -115,7 +137,7 @@ export function wasmDistDir(): string {
   return dir;
 }
 
-async function tryWasm(notes: string[], attempt: BackendAttempt): Promise<boolean> {
+async function tryWasm(notes: string[], attempt: BackendAttempt, threads: number): Promise<number | false> {
   attempt.wasm.attempted = true;
   try {
     if (!wasmModule) {
@@ -123,7 +145,17 @@ async function tryWasm(notes: string[], attempt: BackendAttempt): Promise<boolea
       wasmModule.setWasmPaths(wasmDistDir());
     }
     registerWasmTrainingKernels(tfjs);
-    const ok = await tfjs.setBackend('wasm');
+    let used = 1;
+    let ok: boolean;
+    if (threads > 1) {
+      const t = await initThreadedWasm(tfjs, { threads, wasmDir: wasmDistDir() });
+      if (!t.threaded) notes.push(`wasm: threads unavailable (${t.reason ?? 'unknown'}); computing on one thread`);
+      used = t.threaded ? t.threads : 1;
+      ok = tfjs.getBackend() === 'wasm';
+    } else {
+      if (threadedWasmInfo()) disposeThreadedWasm(tfjs);
+      ok = await tfjs.setBackend('wasm');
+    }
     if (!ok || tfjs.getBackend() !== 'wasm') {
       notes.push('wasm: the backend did not initialise');
       return false;
@@ -133,7 +165,7 @@ async function tryWasm(notes: string[], attempt: BackendAttempt): Promise<boolea
     const simd = await tfjs.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     attempt.wasm.simd = Boolean(simd);
     if (!simd) notes.push('wasm: this runtime has no WebAssembly SIMD; using the plain wasm build (slower)');
-    return true;
+    return used;
   } catch (e) {
     attempt.wasm.error = e;
     notes.push(`wasm: failed: ${firstLine(e)}`);
@@ -158,7 +190,7 @@ async function tryCpu(notes: string[]): Promise<boolean> {
   }
 }
 
-async function pick(prefer: BackendName, preferSource?: string): Promise<BackendInfo> {
+async function pick(prefer: BackendName, threads: number, preferSource?: string): Promise<BackendInfo> {
   const notes: string[] = [];
   const attempt: BackendAttempt = { prefer, ...(preferSource ? { preferSource } : {}), tensorflow: { attempted: false }, wasm: { attempted: false } };
   lastAttempt = attempt;
@@ -166,15 +198,17 @@ async function pick(prefer: BackendName, preferSource?: string): Promise<Backend
   if (start > 0) notes.push(`search started at '${prefer}' by request`);
   for (const name of ORDER.slice(start)) {
     const ok =
-      name === 'tensorflow' ? await tryTensorflow(notes, attempt) : name === 'wasm' ? await tryWasm(notes, attempt) : await tryCpu(notes);
+      name === 'tensorflow' ? await tryTensorflow(notes, attempt) : name === 'wasm' ? await tryWasm(notes, attempt, threads) : await tryCpu(notes);
     if (ok) {
       resolvedName = name;
+      const used = typeof ok === 'number' ? ok : 1;
       // --- compute diagnosis: the notes say why a better backend is not in use, and what to do ---
       try {
         const diagnosis = diagnoseCompute({ backend: name, attempt, machine: probeMachine() });
-        return { backend: name, notes: diagnosisNotes(diagnosis), diagnosis };
+        const threadNotes = notes.filter((n) => n.startsWith('wasm: threads unavailable'));
+        return { backend: name, notes: [...diagnosisNotes(diagnosis), ...threadNotes], diagnosis, threads: used };
       } catch {
-        return { backend: name, notes };
+        return { backend: name, notes, threads: used };
       }
       // --- end compute diagnosis ---
     }
@@ -211,10 +245,11 @@ export function quietCpuBackend(): void {
 /** Pick and initialise the best available backend (idempotent). */
 export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const prefer = opts.prefer ?? (current ? current.prefer : defaultPrefer());
-  if (current && current.prefer === prefer) return current.info;
+  const threads = Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(opts.threads ?? (current ? current.threads : envWasmThreads()))));
+  if (current && current.prefer === prefer && current.threads === threads) return current.info;
   const source = opts.prefer === undefined && process.env['DLAB_BACKEND'] === prefer ? `DLAB_BACKEND=${prefer}` : opts.prefer !== undefined ? 'requested' : undefined;
-  const info = pick(prefer, source).then((r) => ({ ...r, notes: [...r.notes] }));
-  current = { prefer, info };
+  const info = pick(prefer, threads, source).then((r) => ({ ...r, notes: [...r.notes] }));
+  current = { prefer, threads, info };
   info.catch(() => {
     if (current?.info === info) current = null;
   });

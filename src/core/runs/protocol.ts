@@ -14,6 +14,8 @@ export interface StartMessage {
   datasetRows: StoredDatasetRow[];
   /** Checkpoint folder to resume from (absolute), or null for a fresh start. */
   resumeFrom: string | null;
+  /** Compute threads (wasm: XNNPACK's pool); default 1. */
+  threads?: number;
   /** 'train' (default) or 'evaluate' a finished run from its checkpoint. */
   mode?: 'train' | 'evaluate';
   /** Metrics to compute (after training, or in evaluate mode). */
@@ -50,7 +52,7 @@ export interface FileRecord {
 }
 
 export type FromWorker =
-  | { type: 'started'; backend: string; notes: string[]; step: number }
+  | { type: 'started'; backend: string; notes: string[]; step: number; threads?: number }
   | {
       type: 'progress';
       step: number;

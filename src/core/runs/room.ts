@@ -58,6 +58,7 @@ export interface RunsRoomDeps {
   jobs: Jobs;
   worker: WorkerEntry;
   maxConcurrent: number;
+  threadsPerRun: () => number;
   adoptQueued: boolean;
 }
 
@@ -69,6 +70,7 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
     events: deps.events,
     worker: deps.worker,
     maxConcurrent: deps.maxConcurrent,
+    threadsPerRun: deps.threadsPerRun,
     adoptQueued: deps.adoptQueued,
   });
   const runViews = new RunViews(deps.labDir, deps.runs, deps.datasets);

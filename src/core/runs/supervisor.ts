@@ -42,6 +42,8 @@ export interface SupervisorOptions {
   events: EventBus;
   worker: WorkerEntry;
   maxConcurrent?: number;
+  /** Compute threads of each training worker (a run's own `threads` wins); default 1. */
+  threadsPerRun?: number | (() => number);
   /** Keep this many most recent checkpoints per run (the final one is always kept). */
   keepCheckpoints?: number;
   /** Pick up runs left queued in the store at start (default true). */
@@ -135,6 +137,12 @@ export class RunSupervisor {
       }
       this.pump();
     }
+  }
+
+  /** Change how many runs train at once (more start now; fewer take effect as runs end). */
+  setMaxConcurrent(n: number): void {
+    this.maxConcurrent = Math.max(1, Math.floor(n));
+    this.pump();
   }
 
   runDir(id: string): string {
@@ -370,7 +378,14 @@ export class RunSupervisor {
       runDir: this.runDir(run.id),
       datasetRows: lineage(run.datasetId, (x) => this.o.datasets.storedRow(x)),
       resumeFrom,
+      threads: run.config.threads ?? this.threadsPerRun(),
     };
+  }
+
+  /** Threads a worker computes with unless its run asks for a number. */
+  threadsPerRun(): number {
+    const t = this.o.threadsPerRun;
+    return Math.max(1, Math.floor((typeof t === 'function' ? t() : t) ?? 1));
   }
 
   private send(child: ChildProcess, msg: ToWorker): void {
@@ -386,7 +401,7 @@ export class RunSupervisor {
     if (a.lost) return;
     switch (m.type) {
       case 'started':
-        this.o.runs.setStatus(id, 'running', { backend: m.backend });
+        this.o.runs.setStatus(id, 'running', { backend: m.threads && m.threads > 1 ? `${m.backend} (${m.threads} threads)` : m.backend });
         this.emitStatus(id);
         break;
       case 'progress': {

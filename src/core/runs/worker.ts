@@ -57,12 +57,13 @@ function fileRecords(labDir: string, dir: string): FileRecord[] {
 
 async function run(msg: StartMessage): Promise<void> {
   const { config: cfg, labDir, runDir } = msg;
-  const backend = await initBackend(cfg.backend ? { prefer: cfg.backend } : {});
+  const threads = Math.max(1, msg.threads ?? 1);
+  const backend = await initBackend({ ...(cfg.backend ? { prefer: cfg.backend } : {}), threads });
   const rows = new Map<string, StoredDatasetRow>(msg.datasetRows.map((r) => [r.id, r]));
   const dataset = await openDataset(cfg.datasetId, (id) => rows.get(id), labDir, { openDerived });
   const trainer = await createRunTrainer(cfg, dataset);
   if (msg.resumeFrom) await trainer.restore(msg.resumeFrom);
-  await send({ type: 'started', backend: backend.backend, notes: backend.notes, step: trainer.step });
+  await send({ type: 'started', backend: backend.backend, notes: backend.notes, step: trainer.step, threads: backend.threads ?? 1 });
 
   const codesDir = path.join(runDir, 'codes');
   const evaluate = async () => {

@@ -34,6 +34,17 @@ export const FigurePrefs = z
   })
   .strict();
 
+const Auto = z.literal('auto');
+export const TrainingPrefs = z
+  .object({
+    /** Compute threads of each training run ('auto': the cores less one, at most 8). */
+    threadsPerRun: z.union([Auto, z.number().int().min(1).max(64)]).default('auto'),
+    /** Runs that train at once ('auto': as many as the cores hold at that many threads each). */
+    maxConcurrentRuns: z.union([Auto, z.number().int().min(1).max(64)]).default('auto'),
+  })
+  .strict();
+export type TrainingPrefs = z.infer<typeof TrainingPrefs>;
+
 export const GuidePrefs = z
   .object({
     /** Closed by the user: not shown again until reopened from Help. */
@@ -51,6 +62,7 @@ export const Prefs = z
     theme: Theme.default('dark'),
     figures: FigurePrefs.prefault({}),
     guide: GuidePrefs.prefault({}),
+    training: TrainingPrefs.prefault({}),
   })
   .strict();
 export type Prefs = z.infer<typeof Prefs>;
@@ -61,6 +73,10 @@ export const PrefsPatch = z
     theme: Theme.optional(),
     figures: z.object({ format: FigureFormat.optional(), dpi: z.number().int().min(72).max(1200).optional() }).strict().optional(),
     guide: z.object({ dismissed: z.boolean().optional(), done: z.array(GuideStep).max(GUIDE_STEPS.length).optional() }).strict().optional(),
+    training: z
+      .object({ threadsPerRun: z.union([Auto, z.number().int().min(1).max(64)]).optional(), maxConcurrentRuns: z.union([Auto, z.number().int().min(1).max(64)]).optional() })
+      .strict()
+      .optional(),
     /** Open this folder as the lab from the next start (absolute path); null: back to the default. */
     nextLabDir: z
       .string()
@@ -85,6 +101,8 @@ export const PrefsState = z.object({
   restartNeeded: z.array(z.enum(['defaultBackend', 'labDir'])),
   /** Set when DLAB_BACKEND in the environment overrides the preference. */
   backendEnv: z.string().nullable(),
+  /** The training plan the preferences give on this machine ('auto' resolved). */
+  training: z.object({ cores: z.number().int(), threadsPerRun: z.number().int(), maxConcurrentRuns: z.number().int() }),
 });
 export type PrefsState = z.infer<typeof PrefsState>;
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppRoom } from '../../../src/core/app/room.js';
-import { backendFromPrefs, nextLabDirFrom, readPrefs, updatePrefs, writePrefs } from '../../../src/core/app/prefs.js';
+import { trainingPlan, backendFromPrefs, nextLabDirFrom, readPrefs, updatePrefs, writePrefs } from '../../../src/core/app/prefs.js';
 import { dispatch, type Handlers } from '../../../src/shared/dispatch.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -25,7 +25,7 @@ afterEach(() => {
 describe('prefs.json', () => {
   it('defaults when there is no file', () => {
     const { labDir } = lab();
-    expect(readPrefs(labDir)).toEqual({ version: 1, defaultBackend: 'auto', theme: 'dark', figures: { format: 'svg', dpi: 300 }, guide: { dismissed: false, done: [] } });
+    expect(readPrefs(labDir)).toEqual({ version: 1, defaultBackend: 'auto', theme: 'dark', figures: { format: 'svg', dpi: 300 }, guide: { dismissed: false, done: [] }, training: { threadsPerRun: 'auto', maxConcurrentRuns: 'auto' } });
     expect(fs.existsSync(path.join(labDir, 'prefs.json'))).toBe(false);
   });
 
@@ -34,7 +34,7 @@ describe('prefs.json', () => {
     updatePrefs(labDir, { theme: 'light', figures: { dpi: 600 } });
     updatePrefs(labDir, { figures: { format: 'pdf' }, guide: { done: ['datasets', 'perturb'] } });
     const onDisk = JSON.parse(fs.readFileSync(path.join(labDir, 'prefs.json'), 'utf8')) as unknown;
-    expect(onDisk).toEqual({ version: 1, defaultBackend: 'auto', theme: 'light', figures: { format: 'pdf', dpi: 600 }, guide: { dismissed: false, done: ['datasets', 'perturb'] } });
+    expect(onDisk).toEqual({ version: 1, defaultBackend: 'auto', theme: 'light', figures: { format: 'pdf', dpi: 600 }, guide: { dismissed: false, done: ['datasets', 'perturb'] }, training: { threadsPerRun: 'auto', maxConcurrentRuns: 'auto' } });
     expect(readPrefs(labDir)).toEqual(onDisk);
     // nothing but prefs.json is left behind (the temp file was renamed)
     expect(fs.readdirSync(labDir)).toEqual(['prefs.json']);
@@ -44,7 +44,7 @@ describe('prefs.json', () => {
     const { labDir } = lab();
     updatePrefs(labDir, { theme: 'light' });
     const before = fs.readFileSync(path.join(labDir, 'prefs.json'), 'utf8');
-    for (const bad of [{ theme: 'blue' }, { figures: { dpi: 20 } }, { defaultBackend: 'webgl' }, { guide: { done: ['nowhere'] } }, { unknown: 1 }, 'light', null]) {
+    for (const bad of [{ training: { threadsPerRun: 0 } }, { training: { maxConcurrentRuns: 'many' } }, { theme: 'blue' }, { figures: { dpi: 20 } }, { defaultBackend: 'webgl' }, { guide: { done: ['nowhere'] } }, { unknown: 1 }, 'light', null]) {
       expect(() => updatePrefs(labDir, bad)).toThrow(/invalid preferences/);
     }
     expect(fs.readFileSync(path.join(labDir, 'prefs.json'), 'utf8')).toBe(before);
@@ -106,5 +106,27 @@ describe('app/prefs/* through the contract dispatcher', () => {
   it('app/menu answers installed: false outside the desktop app', async () => {
     const { handlers } = lab();
     expect(await dispatch(handlers, 'app/menu', { screens: [{ id: 'datasets', label: 'Datasets' }] })).toEqual({ ok: true, result: { installed: false } });
+  });
+});
+
+describe('the training plan', () => {
+  it("'auto' gives each run the cores less one (at most 8) and as many runs as the cores less one hold", () => {
+    const auto = { threadsPerRun: 'auto', maxConcurrentRuns: 'auto' } as const;
+    expect(trainingPlan(auto, 1)).toEqual({ threadsPerRun: 1, maxConcurrentRuns: 1 });
+    expect(trainingPlan(auto, 2)).toEqual({ threadsPerRun: 1, maxConcurrentRuns: 1 });
+    expect(trainingPlan(auto, 4)).toEqual({ threadsPerRun: 3, maxConcurrentRuns: 1 });
+    expect(trainingPlan(auto, 16)).toEqual({ threadsPerRun: 8, maxConcurrentRuns: 1 });
+    expect(trainingPlan(auto, 32)).toEqual({ threadsPerRun: 8, maxConcurrentRuns: 3 });
+    expect(trainingPlan({ threadsPerRun: 2, maxConcurrentRuns: 'auto' }, 16)).toEqual({ threadsPerRun: 2, maxConcurrentRuns: 7 });
+    expect(trainingPlan({ threadsPerRun: 1, maxConcurrentRuns: 'auto' }, 2)).toEqual({ threadsPerRun: 1, maxConcurrentRuns: 1 });
+    expect(trainingPlan({ threadsPerRun: 4, maxConcurrentRuns: 3 }, 2)).toEqual({ threadsPerRun: 4, maxConcurrentRuns: 3 });
+  });
+
+  it('a changed plan is stored and read back', () => {
+    const { labDir } = lab();
+    updatePrefs(labDir, { training: { threadsPerRun: 4 } });
+    expect(readPrefs(labDir).training).toEqual({ threadsPerRun: 4, maxConcurrentRuns: 'auto' });
+    updatePrefs(labDir, { training: { maxConcurrentRuns: 2 } });
+    expect(readPrefs(labDir).training).toEqual({ threadsPerRun: 4, maxConcurrentRuns: 2 });
   });
 });
