@@ -17,8 +17,11 @@ export const RUN_DEFAULTS = {
 /**
  * Periodic evaluation during training (off unless `evalEvery` > 0): MIG on a
  * fixed sample of 10,000 grid points. `every` is what the forms suggest when
- * it is switched on: at batch 64 one evaluation there costs well under 10 % of
- * the training between two of them (see tests/integration/metric-series.test.ts).
+ * it is switched on. Measured on the wasm backend (one loaded CPU core, so
+ * noisy): conv, batch 64, latent 10 trains at 0.44 s/step and one evaluation
+ * takes 5.4 s (encoding 5.3 s, MIG 0.05 s) — 0.24 % of the 2,200 s of
+ * training between two evaluations at N = 5,000 (fc: 0.83 s/step, 8.0 s,
+ * 0.19 %). The 10 % line is crossed only below N ≈ 110 steps (conv).
  */
 export const EVAL_DEFAULTS = {
   every: 5_000,
