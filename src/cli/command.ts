@@ -17,6 +17,8 @@ export interface CliContext {
   tty: boolean;
   out(text: string): void;
   err(text: string): void;
+  /** The lab folder (--lab-dir, DLAB_HOME, Preferences, default) without opening the lab. */
+  labDir(): Promise<string>;
   /** Opens the lab (lab dir from --lab-dir / DLAB_HOME / default). Runs left queued by the app are not started. */
   openLab(): Promise<Lab>;
 }

@@ -84,22 +84,28 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     io.out(`${command.usage}\n  ${command.summary}`);
     return 0;
   }
+  // --lab-dir, else DLAB_HOME, else the folder chosen in Preferences, else the app's default
+  const labDir = async (): Promise<string> => {
+    const explicit = flagString(args, 'lab-dir');
+    if (explicit || process.env.DLAB_HOME) return resolveLabDir(explicit);
+    const prefs = await import('../core/app/prefs.js');
+    return prefs.nextLabDirFrom(prefs.locationFile()) ?? resolveLabDir();
+  };
   const ctx: CliContext = {
     args: { positionals: rest, flags: args.flags },
     json: args.flags.json === true,
     tty: io.tty,
     out: io.out,
     err: io.err,
+    labDir,
     // Loaded lazily: usage errors and pure commands never start the compute backend.
     openLab: async (): Promise<Lab> => {
-      const explicit = flagString(args, 'lab-dir');
+      const dir = await labDir();
       const prefs = await import('../core/app/prefs.js');
-      // --lab-dir, else DLAB_HOME, else the folder chosen in Preferences, else the app's default
-      const labDir = explicit || process.env.DLAB_HOME ? resolveLabDir(explicit) : (prefs.nextLabDirFrom(prefs.locationFile()) ?? resolveLabDir());
       // the preferred backend (DLAB_BACKEND wins) applies to the CLI and its training workers too
-      const preferred = prefs.backendFromPrefs(prefs.readPrefs(labDir));
+      const preferred = prefs.backendFromPrefs(prefs.readPrefs(dir));
       if (preferred) process.env.DLAB_BACKEND = preferred;
-      return (await import('../core/lab.js')).Lab.open({ labDir, adoptQueuedRuns: false });
+      return (await import('../core/lab.js')).Lab.open({ labDir: dir, adoptQueuedRuns: false });
     },
   };
   try {

@@ -1,5 +1,4 @@
 /** `dlab bench data [--json] [--batches N] [--batch-size N] [--dir PATH] [--keep]` */
-import { benchData } from '../../core/datasets/bench.js';
 import { type Command, flagNumber, flagString } from '../command.js';
 import { flagBool } from '../helpers.js';
 
@@ -11,6 +10,7 @@ export const benchDataCommand: Command = {
     '  Materialises all 737,280 dSprites images into a bit-packed cache (≈377 MB; a temporary\n' +
     '  directory unless --dir), then reads N random batches from it, in memory and by positioned reads.',
   async run(ctx) {
+    const { benchData } = await import('../../core/datasets/bench.js');
     const batches = flagNumber(ctx.args, 'batches', { integer: true, min: 1 }) ?? 1000;
     const batchSize = flagNumber(ctx.args, 'batch-size', { integer: true, min: 1 }) ?? 64;
     const dir = flagString(ctx.args, 'dir');

@@ -1,5 +1,3 @@
-import { objectives } from '../../core/models/registry.js';
-import { runTrainBench } from '../../core/training/bench.js';
 import type { BackendName } from '../../core/compute/backend.js';
 import { UsageError, flagNumber, flagString, type Command } from '../command.js';
 import { flagBool } from '../helpers.js';
@@ -10,6 +8,8 @@ export const benchTrainCommand: Command = {
   usage:
     'dlab bench train [--model beta_vae] [--arch conv|fc] [--batch 64] [--steps 10] [--warmup 2] [--latent 10] [--dataset dsprites] [--backend tensorflow|wasm|cpu] [--torch PATH|none] [--torch-threads 1] [--profile] [--json]',
   async run(ctx) {
+    // loaded here, not at start-up: the model registry brings tfjs
+    const [{ objectives }, { runTrainBench }] = await Promise.all([import('../../core/models/registry.js'), import('../../core/training/bench.js')]);
     const model = flagString(ctx.args, 'model') ?? 'beta_vae';
     if (!objectives.some((o) => o.id === model)) throw new UsageError(`unknown model '${model}' (known: ${objectives.map((o) => o.id).join(', ')})`);
     const arch = flagString(ctx.args, 'arch') ?? 'conv';

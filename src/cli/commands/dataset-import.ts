@@ -1,8 +1,6 @@
 /** `dlab dataset import <file> [--kind dsprites|shapes3d|mpi3d] [--name N] [--json]` */
 import * as path from 'node:path';
-import { ImportKind } from '../../shared/requests/imports.js';
 import type { JobInfo } from '../../shared/jobs.js';
-import { LabError } from '../../shared/contract.js';
 import { UsageError, flagString, type Command } from '../command.js';
 
 function bar(fraction: number, width = 28): string {
@@ -15,6 +13,8 @@ export const datasetImportCommand: Command = {
   summary: 'Import an official dataset file: dSprites .npz, Shapes3D 3dshapes.h5 or MPI3D toy/real .npz.',
   usage: 'dlab dataset import <file> [--kind dsprites|shapes3d|mpi3d] [--name NAME] [--json]',
   async run(ctx) {
+    // the contract's schemas load here, not at start-up
+    const [{ ImportKind }, { LabError }] = await Promise.all([import('../../shared/requests/imports.js'), import('../../shared/contract.js')]);
     const file = ctx.args.positionals[0];
     if (!file) throw new UsageError('dataset import needs a file');
     if (ctx.args.positionals.length > 1) throw new UsageError(`unexpected argument '${ctx.args.positionals[1]}'`);

@@ -1,10 +1,8 @@
 /** `dlab export study|runs|bundle` and `dlab import bundle`: headless exports. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exportBundle, importBundle } from '../../core/export/bundle.js';
+// the exporters load in the commands that use them, not at start-up
 import type { StudyFormat } from '../../core/export/study.js';
-import { toCsv } from '../../core/export/table.js';
-import { exportStudy } from '../../core/studies/exports.js';
 import { UsageError, flagList, flagNumber, flagString, type Command } from '../command.js';
 import { flagBool, withLab } from '../helpers.js';
 
@@ -15,6 +13,7 @@ export const exportStudyCommand: Command = {
   summary: 'Write a study’s figures (svg/pdf/png), data (csv/json), tables (csv/tex) and HTML report into a folder.',
   usage: 'dlab export study <id> [--format svg,pdf,png,csv,json,tex,html] [--out DIR] [--dpi N] [--metric M] [--json]',
   async run(ctx) {
+    const { exportStudy } = await import('../../core/studies/exports.js');
     const id = ctx.args.positionals[0];
     if (!id) throw new UsageError('a study id is required (see dlab study list)');
     const formats = (flagList(ctx.args, 'format') ?? STUDY_FORMATS) as StudyFormat[];
@@ -39,6 +38,7 @@ export const exportRunsCommand: Command = {
   summary: 'Runs as tables: runs.csv (configuration, status, latest scores) and scores.csv (every stored score with its provenance); or JSON.',
   usage: 'dlab export runs <id,id,…> [--format csv|json] [--out DIR] [--json]',
   async run(ctx) {
+    const { toCsv } = await import('../../core/export/table.js');
     const ids = ctx.args.positionals.flatMap((p) => p.split(',')).map((s) => s.trim()).filter(Boolean);
     if (ids.length === 0) throw new UsageError('run ids are required (see dlab runs)');
     const format = flagString(ctx.args, 'format') ?? 'csv';
@@ -89,6 +89,7 @@ export const exportBundleCommand: Command = {
   summary: 'A study or a set of runs as a portable zip bundle (manifest with SHA-256 per file; latest checkpoints and codes included).',
   usage: 'dlab export bundle (--study ID | --runs id,id,…) --out FILE.zip [--checkpoints=false] [--codes=false] [--json]',
   async run(ctx) {
+    const { exportBundle } = await import('../../core/export/bundle.js');
     const study = flagString(ctx.args, 'study');
     const runs = flagList(ctx.args, 'runs');
     if (!study === !runs) throw new UsageError('give either --study or --runs');
@@ -107,6 +108,7 @@ export const importBundleCommand: Command = {
   summary: 'Import a bundle: checked (paths, symlinks, undeclared files, checksums, size limits), atomic, and idempotent (what exists is skipped).',
   usage: 'dlab import bundle <file.zip> [--json]',
   async run(ctx) {
+    const { importBundle } = await import('../../core/export/bundle.js');
     const file = ctx.args.positionals[0];
     if (!file) throw new UsageError('a bundle file is required');
     return withLab(ctx, async (lab) => {

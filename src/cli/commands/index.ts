@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { benchDataCommand } from './bench-data.js';
 import { benchMetricsCommand } from './bench-metrics.js';
 import { benchTrainCommand } from './bench-train.js';
+import { benchUiCommand } from './bench-ui.js';
 import { evalCommand } from './eval.js';
 import { exportCommands } from './export.js';
 import { reproduceCommand } from './reproduce.js';
@@ -16,4 +17,4 @@ import { perturbCommand } from './perturb.js';
 import { analyzeCommand } from './analyze.js';
 import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand, ...studyCommands, ...exportCommands, reproduceCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand, benchUiCommand, ...studyCommands, ...exportCommands, reproduceCommand];

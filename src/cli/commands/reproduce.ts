@@ -6,11 +6,6 @@
  * (only what is missing is trained); --new=true starts a fresh one.
  */
 import * as path from 'node:path';
-import { canonicalJson } from '../../core/perturbations/derived.js';
-import { exportStudy } from '../../core/studies/exports.js';
-import { getPreset, presetToSpec } from '../../core/studies/presets.js';
-import { countCells } from '../../core/studies/spec.js';
-import { formatTable1 } from '../../core/studies/text.js';
 import { UsageError, flagList, flagNumber, flagString, type Command } from '../command.js';
 import { flagBool, withLab } from '../helpers.js';
 import { formatDuration } from '../progress.js';
@@ -22,6 +17,14 @@ export const reproduceCommand: Command = {
   usage:
     'dlab reproduce <preset> [--scale quick|full] [--datasets dsprites,shapes3d] [--methods ae,beta_vae,…] [--seeds N] [--concurrency N] [--out DIR] [--dpi N] [--new] [--json]',
   async run(ctx) {
+    // loaded here, not at start-up
+    const [{ canonicalJson }, { exportStudy }, { getPreset, presetToSpec }, { countCells }, { formatTable1 }] = await Promise.all([
+      import('../../core/perturbations/derived.js'),
+      import('../../core/studies/exports.js'),
+      import('../../core/studies/presets.js'),
+      import('../../core/studies/spec.js'),
+      import('../../core/studies/text.js'),
+    ]);
     const presetId = ctx.args.positionals[0];
     if (!presetId) throw new UsageError('a preset is required (e.g. zietlow2021)');
     const scale = flagString(ctx.args, 'scale') ?? 'quick';

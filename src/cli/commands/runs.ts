@@ -1,6 +1,7 @@
 import type { Lab } from '../../core/lab.js';
-import { RUN_DEFAULTS } from '../../core/training/config.js';
-import type { RunConfig, RunSummary } from '../../shared/runs.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunConfig, RunQuery, RunSummary } from '../../shared/runs.js';
 import { UsageError, flagList, flagNumber, flagString, type CliContext, type Command } from '../command.js';
 import { parseSets, withLab } from '../helpers.js';
 import { formatDuration, progressLine } from '../progress.js';
@@ -59,6 +60,8 @@ export const trainCommand: Command = {
   summary: 'Train a model in the foreground (progress bar; JSON lines with --json). Ctrl+C pauses at a checkpoint.',
   usage: 'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --set key=value …] [--eval-every N [--eval-metrics mig,dci,… --eval-samples P]] [--json]',
   async run(ctx) {
+    // loaded here, not at start-up: the run defaults come with the model registry (tfjs)
+    const { RUN_DEFAULTS } = await import('../../core/training/config.js');
     const model = flagString(ctx.args, 'model');
     const datasetId = flagString(ctx.args, 'dataset');
     if (!model) throw new UsageError('--model is required (see dlab models)');
@@ -108,17 +111,76 @@ export const trainCommand: Command = {
 
 export const runsCommand: Command = {
   path: ['runs'],
-  summary: 'List runs (newest first).',
-  usage: 'dlab runs [--json]',
+/** The run query of `dlab runs` flags, checked by the contract's schema. */
+export async function runQueryOf(ctx: CliContext): Promise<RunQuery> {
+  const { RunQuery } = await import('../../shared/runs.js');
+  const list = (f: string) => flagList(ctx.args, f)?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const study = flagString(ctx.args, 'study');
+  const raw = {
+    text: flagString(ctx.args, 'filter'),
+    status: list('status'),
+    model: list('model'),
+    dataset: list('dataset'),
+    tags: list('tag'),
+    study: study === 'none' ? null : study,
+    from: flagString(ctx.args, 'from'),
+    to: flagString(ctx.args, 'to'),
+    sort: flagString(ctx.args, 'sort'),
+    sortMetric: flagString(ctx.args, 'metric'),
+    desc: ctx.args.flags.asc === true ? false : ctx.args.flags.desc === true ? true : undefined,
+    offset: flagNumber(ctx.args, 'offset', { integer: true, min: 0 }),
+    limit: flagNumber(ctx.args, 'limit', { integer: true, min: 1 }),
+  };
+  const parsed = RunQuery.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `--${String(i.path[0] ?? '')}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+  summary: 'List runs, newest first; filters, sort and pages run in the store (every matching run unless --limit).',
+  usage:
+    'dlab runs [--filter TEXT] [--status S,S] [--model M] [--dataset D] [--tag T] [--study ID|none] [--from ISO] [--to ISO] [--sort created|started|status|model|dataset|seed|progress|speed|score [--metric M]] [--asc|--desc] [--limit N] [--offset N] [--json]',
   async run(ctx) {
-    return withLab(ctx, async (lab) => {
-      const runs = lab.runs.list();
-      if (ctx.json) ctx.out(JSON.stringify(runs, null, 2));
-      else
-        for (const r of runs)
-          ctx.out(`${r.id}  ${r.status.padEnd(11)} ${r.model.padEnd(12)} ${r.datasetId.padEnd(20)} ${String(r.step).padStart(8)}/${r.totalSteps}  seed ${r.seed}`);
+    const q = await runQueryOf(ctx);
+    // the store only: listing needs neither the compute backend nor the training supervisor
+    const dir = await ctx.labDir();
+    const file = path.join(dir, 'lab.sqlite');
+    const [{ openDb }, { RunRepository }] = await Promise.all([import('../../core/store/db.js'), import('../../core/store/runs.js')]);
+    const db = fs.existsSync(file) ? openDb(file) : null;
+    try {
+      const repo = db ? new RunRepository(db) : null;
+      const pages = function* (): Generator<{ runs: RunSummary[]; total: number }> {
+        if (!repo) {
+          yield { runs: [], total: 0 };
+          return;
+        }
+        if (q.limit !== undefined) {
+          yield repo.query(q);
+          return;
+        }
+        // every matching run, 500 at a time
+        for (let offset = q.offset ?? 0; ; offset += 500) {
+          const p = repo.query({ ...q, offset, limit: 500 });
+          yield p;
+          if (p.runs.length < 500) return;
+        }
+      };
+      const all: RunSummary[] = [];
+      let total = 0;
+      let shown = 0;
+      for (const p of pages()) {
+        total = p.total;
+        shown += p.runs.length;
+        if (ctx.json) all.push(...p.runs);
+        else
+          for (const r of p.runs)
+            ctx.out(`${r.id}  ${r.status.padEnd(11)} ${r.model.padEnd(12)} ${r.datasetId.padEnd(20)} ${String(r.step).padStart(8)}/${r.totalSteps}  seed ${r.seed}`);
+      }
+      if (ctx.json) ctx.out(JSON.stringify(all, null, 2));
+      else if (shown < total) ctx.err(`${shown} of ${total} matching runs shown (--offset/--limit for more)`);
       return 0;
-    });
+    } finally {
+      db?.close();
+    }
   },
 };
 

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startServer } from '../../server/server.js';
 import { UsageError, flagNumber, flagString, type Command } from '../command.js';
 import { rendererDir } from '../paths.js';
 
@@ -17,6 +16,7 @@ export const serveCommand: Command = {
     if (!fs.existsSync(path.join(dir, 'index.html'))) {
       throw new Error(`the renderer is not built (no ${path.join(dir, 'index.html')}); run: npm run build`);
     }
+    const { startServer } = await import('../../server/server.js');
     const lab = await ctx.openLab();
     let server;
     try {

@@ -112,6 +112,7 @@ describe('dlab eval', () => {
       tty: false,
       out: (t) => out.push(t),
       err: (t) => err.push(t),
+      labDir: () => Promise.reject(new Error('not needed')),
       openLab: () => Promise.reject(new Error('not needed')),
     };
     try {
