@@ -109,8 +109,6 @@ export const trainCommand: Command = {
   },
 };
 
-export const runsCommand: Command = {
-  path: ['runs'],
 /** The run query of `dlab runs` flags, checked by the contract's schema. */
 export async function runQueryOf(ctx: CliContext): Promise<RunQuery> {
   const { RunQuery } = await import('../../shared/runs.js');
@@ -136,6 +134,8 @@ export async function runQueryOf(ctx: CliContext): Promise<RunQuery> {
   return parsed.data;
 }
 
+export const runsCommand: Command = {
+  path: ['runs'],
   summary: 'List runs, newest first; filters, sort and pages run in the store (every matching run unless --limit).',
   usage:
     'dlab runs [--filter TEXT] [--status S,S] [--model M] [--dataset D] [--tag T] [--study ID|none] [--from ISO] [--to ISO] [--sort created|started|status|model|dataset|seed|progress|speed|score [--metric M]] [--asc|--desc] [--limit N] [--offset N] [--json]',
