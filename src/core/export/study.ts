@@ -36,7 +36,10 @@ const uniq = <T>(xs: T[]) => [...new Set(xs)];
 /** Mean training-loss curve per method (original data), per dataset. */
 export type LossCurves = Record<string, Record<string, [number, number][]>>;
 
-export function studyCharts(r: StudyResults, loss?: LossCurves): NamedChart[] {
+/** Mean metric-vs-step curve (periodic scores, over seeds) per dataset, one per (method, variant). */
+export type MetricCurves = Record<string, { method: string; variant: string; points: [number, number][] }[]>;
+
+export function studyCharts(r: StudyResults, loss?: LossCurves, curves?: MetricCurves): NamedChart[] {
   const out: NamedChart[] = [];
   const ml = metricLabel(r.metric);
   const datasets = uniq(r.groups.map((g) => g.dataset));
@@ -98,6 +101,13 @@ export function studyCharts(r: StudyResults, loss?: LossCurves): NamedChart[] {
     if (series.length) {
       const line: LineChart = { kind: 'line', title: `Training loss on ${label(DATASET_LABEL, d)} (original), mean over seeds`, xLabel: 'step', yLabel: 'loss', series };
       out.push({ name: `loss-${d}`, chart: line });
+    }
+  }
+  for (const [d, list] of Object.entries(curves ?? {})) {
+    const series = list.filter((c) => c.points.length > 0).map((c) => ({ name: `${label(METHOD_LABEL, c.method)} ${label(VARIANT_LABEL, c.variant)}`, points: c.points }));
+    if (series.length) {
+      const line: LineChart = { kind: 'line', title: `${ml} during training on ${label(DATASET_LABEL, d)}: mean over seeds`, xLabel: 'step', yLabel: ml, series };
+      out.push({ name: `${r.metric}-vs-steps-${d}`, chart: line });
     }
   }
   return out;

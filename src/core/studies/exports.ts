@@ -11,7 +11,7 @@ export interface StudyExportDeps {
   labDir: string;
   info(): LabInfo;
 }
-import { studyCharts, writeStudyExport, type LossCurves, type StudyFormat } from '../export/study.js';
+import { studyCharts, writeStudyExport, type LossCurves, type MetricCurves, type StudyFormat } from '../export/study.js';
 
 /** Mean loss curve (over seeds, on the original data) per dataset and method. */
 export function lossCurves(lab: Pick<StudyExportDeps, 'studies' | 'runs'>, studyId: string, maxPoints = 200): LossCurves {
@@ -42,11 +42,36 @@ export function lossCurves(lab: Pick<StudyExportDeps, 'studies' | 'runs'>, study
   return out;
 }
 
+/** Mean metric curve (periodic scores, over seeds) per dataset and (method, variant); steps some seed lacks are averaged over the seeds that have them. */
+export function metricCurves(lab: Pick<StudyExportDeps, 'studies' | 'runs'>, studyId: string, metric: string): MetricCurves {
+  const svc = lab.studies;
+  const study = svc.repo.get(studyId)!;
+  const cells = svc.cells(study).filter((c) => c.run);
+  const byRun = lab.runs.metricSeries.pointsOf(cells.map((c) => c.run!.id), metric);
+  const sums = new Map<string, Map<number, [number, number]>>();
+  for (const c of cells) {
+    const k = `${c.dataset}|${c.method}|${c.variant}`;
+    const m = sums.get(k) ?? new Map<number, [number, number]>();
+    for (const p of byRun[c.run!.id] ?? []) {
+      if (p.value === null || !Number.isFinite(p.value)) continue;
+      const a = m.get(p.step) ?? [0, 0];
+      m.set(p.step, [a[0] + p.value, a[1] + 1]);
+    }
+    if (m.size) sums.set(k, m);
+  }
+  const out: MetricCurves = {};
+  for (const [k, m] of sums) {
+    const [d, method, variant] = k.split('|') as [string, string, string];
+    (out[d] ??= []).push({ method, variant, points: [...m.entries()].sort((a, b) => a[0] - b[0]).map(([s, [sum, n]]) => [s, sum / n] as [number, number]) });
+  }
+  return out;
+}
+
 export function exportStudy(lab: StudyExportDeps, studyId: string, opts: { formats: StudyFormat[]; metric?: string; dpi?: number; outDir?: string }): { dir: string; files: string[] } {
   const svc = lab.studies;
   const detail = svc.detail(studyId);
   const results = svc.results(studyId, opts.metric ? { metric: opts.metric } : {});
-  const charts = studyCharts(results, lossCurves(lab, studyId));
+  const charts = studyCharts(results, lossCurves(lab, studyId), metricCurves(lab, studyId, results.metric));
   const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
   const dir = opts.outDir ?? path.join(lab.labDir, 'exports', `${studyId}-${stamp}`);
   const info = lab.info();
