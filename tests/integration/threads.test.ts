@@ -41,6 +41,7 @@ describe('threaded wasm training', () => {
     expect(two.backend).toBe('wasm (2 threads)');
     expect(one.loss).toHaveLength(20);
     expect(two.loss.map(([s]) => s)).toEqual(one.loss.map(([s]) => s));
-    for (let i = 0; i < one.loss.length; i++) expect(two.loss[i]![1]).toBeCloseTo(one.loss[i]![1], 3);
+    // bit-equal in practice (XNNPACK splits outputs, not sums, across threads), so resume is bit-exact across thread counts
+    expect(two.loss).toEqual(one.loss);
   }, 300_000);
 });

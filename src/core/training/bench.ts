@@ -12,6 +12,7 @@ import { findBuiltin } from '../datasets/registry.js';
 import type { ArchKind } from '../models/architectures.js';
 import type { BackendName } from '../compute/backend.js';
 import { initBackend } from '../compute/backend.js';
+import { MAX_WASM_THREADS } from '../compute/wasm-threads.js';
 import { createTrainer } from './trainer.js';
 import { kernelFamily, profileKernels, type KernelTime, type StepPhase } from '../compute/profile.js';
 
@@ -44,8 +45,12 @@ export interface TrainBenchOptions {
   torchScript?: string | null;
   torchThreads?: number;
   python?: string;
-  /** Time one step per kernel and phase (a separate pass after the timed steps). */
+  /** Time one step per kernel and phase (a separate pass after the timed steps, on the first thread count). */
   profile?: boolean;
+  /** Thread counts to time ours at (default: 1 and all cores, or the scaling series). */
+  threads?: number[];
+  /** 1, 2, 4, … up to the cores, ours and PyTorch. */
+  scaling?: boolean;
 }
 
 export interface TorchResult {
@@ -55,6 +60,7 @@ export interface TorchResult {
   error?: string;
   /** Same method (β-VAE), architecture, batch, latent size and channels as ours. */
   comparable: boolean;
+  threads?: number;
 }
 
 export interface TrainBenchResult {
@@ -77,7 +83,14 @@ export interface TrainBenchResult {
   cpus: number;
   node: string;
   lastLosses: Record<string, number>;
+  /** Ours at each thread count (the top-level ms/step figures are the first, 1 thread). */
+  ours: OursTiming[];
+  /** The faster PyTorch run. */
   torch: TorchResult | null;
+  /** PyTorch at each thread count. */
+  torchRuns: TorchResult[];
+  /** Ours (best thread count) ÷ the faster PyTorch, in steps/s. */
+  ratio: { oursBest: number; torchBest: number; value: number } | null;
   profile?: StepProfile;
 }
 
@@ -169,75 +182,112 @@ export async function torchReference(script: string, w: TorchWorkload, python?: 
   return last!;
 }
 
+/** Thread counts of a bench: 1 and all usable cores (at most the wasm build's 8), or 1, 2, 4, … up to them for the scaling table. */
+export function benchThreadCounts(cores: number, scaling: boolean): number[] {
+  const n = Math.max(1, Math.min(MAX_WASM_THREADS, cores));
+  if (!scaling) return [...new Set([1, n])];
+  const out: number[] = [];
+  for (let t = 1; t < n; t *= 2) out.push(t);
+  out.push(n);
+  return [...new Set(out)];
+}
+
+interface OursTiming {
+  threads: number;
+  /** What the backend really used (the threaded build may be unavailable). */
+  threadsUsed: number;
+  msPerStep: number;
+  stepsPerSec: number;
+  cpuMsPerStep: number;
+}
+
 export async function runTrainBench(opts: TrainBenchOptions): Promise<TrainBenchResult> {
-  const info = await initBackend(opts.backend ? { prefer: opts.backend } : {});
   const datasetId = opts.dataset ?? 'dsprites';
   const entry = findBuiltin(datasetId);
   if (!entry) throw new Error(`unknown built-in dataset '${datasetId}'`);
   const latent = opts.latent ?? 10;
   const warmup = opts.warmup ?? 2;
-  const trainer = createTrainer({
-    modelId: opts.model,
-    params: opts.params ?? {},
-    dataset: entry.create(),
-    latent,
-    batch: opts.batch,
-    seed: opts.seed ?? 0,
+  const cores = os.availableParallelism();
+  const counts = opts.threads ?? benchThreadCounts(cores, opts.scaling ?? false);
+  const ours: OursTiming[] = [];
+  let info: Awaited<ReturnType<typeof initBackend>> | null = null;
+  let parameters = 0;
+  let last: Record<string, number> = {};
+  let profile: StepProfile | undefined;
+  for (const threads of counts) {
+    info = await initBackend({ ...(opts.backend ? { prefer: opts.backend } : {}), threads });
+    const trainer = createTrainer({ modelId: opts.model, params: opts.params ?? {}, dataset: entry.create(), latent, batch: opts.batch, seed: opts.seed ?? 0, arch: opts.arch });
+    try {
+      parameters = trainer.parameterCount;
+      for (let i = 0; i < warmup; i++) last = trainer.step().losses;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < opts.steps; i++) last = trainer.step().losses;
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
+      ours.push({ threads, threadsUsed: info.threads ?? 1, msPerStep: wall / opts.steps, stepsPerSec: (1000 * opts.steps) / wall, cpuMsPerStep: (cpu.user + cpu.system) / 1000 / opts.steps });
+      if (opts.profile && !profile) profile = profileStep(trainer, opts.steps);
+    } finally {
+      trainer.dispose();
+    }
+  }
+  const first = ours[0]!;
+  const result: TrainBenchResult = {
+    backend: info!.backend,
+    backendNotes: info!.notes,
+    model: opts.model,
     arch: opts.arch,
-  });
+    dataset: datasetId,
+    batch: opts.batch,
+    latent,
+    steps: opts.steps,
+    warmup,
+    parameters,
+    msPerStep: first.msPerStep,
+    stepsPerSec: first.stepsPerSec,
+    cpuMsPerStep: first.cpuMsPerStep,
+    ours,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    loadAverage: os.loadavg(),
+    cpus: cores,
+    node: process.version,
+    lastLosses: last,
+    torch: null,
+    torchRuns: [],
+    ratio: null,
+    ...(profile ? { profile } : {}),
+  };
+  const script = torchScriptPath(opts.torchScript);
+  if (script) {
+    const channels = entry.info.imageShape[2];
+    const torchCounts = opts.torchThreads ? [opts.torchThreads] : counts;
+    for (const threads of torchCounts) {
+      const t = await torchReference(script, { arch: opts.arch, threads, steps: Math.max(3, opts.steps), batch: opts.batch, latent, channels }, opts.python);
+      t.comparable = opts.model === 'beta_vae';
+      t.threads = threads;
+      result.torchRuns.push(t);
+    }
+    const ok = result.torchRuns.filter((t) => t.stepsPerSec !== undefined);
+    result.torch = ok.length ? ok.reduce((a, b) => (b.stepsPerSec! > a.stepsPerSec! ? b : a)) : result.torchRuns[0] ?? null;
+    if (result.torch?.stepsPerSec) {
+      const best = Math.max(...ours.map((o) => o.stepsPerSec));
+      result.ratio = { oursBest: best, torchBest: result.torch.stepsPerSec, value: best / result.torch.stepsPerSec };
+    }
+  }
+  return result;
+}
+
+function profileStep(trainer: ReturnType<typeof createTrainer>, steps: number): StepProfile {
+  const prof = profileKernels(trainer.tf);
   try {
-    let last: Record<string, number> = {};
-    for (let i = 0; i < warmup; i++) last = trainer.step().losses;
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < opts.steps; i++) last = trainer.step().losses;
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(c0);
-    const msPerStep = wall / opts.steps;
-    const result: TrainBenchResult = {
-      backend: info.backend,
-      backendNotes: info.notes,
-      model: opts.model,
-      arch: opts.arch,
-      dataset: datasetId,
-      batch: opts.batch,
-      latent,
-      steps: opts.steps,
-      warmup,
-      parameters: trainer.parameterCount,
-      msPerStep,
-      stepsPerSec: 1000 / msPerStep,
-      cpuMsPerStep: (cpu.user + cpu.system) / 1000 / opts.steps,
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
-      loadAverage: os.loadavg(),
-      cpus: os.cpus().length,
-      node: process.version,
-      lastLosses: last,
-      torch: null,
-    };
-    if (opts.profile) {
-      const prof = profileKernels(trainer.tf);
-      try {
-        trainer.probe = prof;
-        trainer.step(); // once with the wrappers in place before counting
-        prof.reset();
-        for (let i = 0; i < opts.steps; i++) trainer.step();
-        prof.enter('batch');
-        result.profile = summarise(opts.steps, prof.phases(), prof.kernels());
-      } finally {
-        trainer.probe = null;
-        prof.restore();
-      }
-    }
-    const script = torchScriptPath(opts.torchScript);
-    if (script) {
-      const channels = entry.info.imageShape[2];
-      const torch = await torchReference(script, { arch: opts.arch, threads: opts.torchThreads ?? 1, steps: Math.max(3, opts.steps), batch: opts.batch, latent, channels }, opts.python);
-      torch.comparable = opts.model === 'beta_vae';
-      result.torch = torch;
-    }
-    return result;
+    trainer.probe = prof;
+    trainer.step(); // once with the wrappers in place before counting
+    prof.reset();
+    for (let i = 0; i < steps; i++) trainer.step();
+    prof.enter('batch');
+    return summarise(steps, prof.phases(), prof.kernels());
   } finally {
-    trainer.dispose();
+    trainer.probe = null;
+    prof.restore();
   }
 }
