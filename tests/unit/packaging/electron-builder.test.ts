@@ -63,7 +63,7 @@ describe('the packed app (electron-builder, dir target, stand-in Electron)', () 
   let archive = '';
 
   beforeAll(async () => {
-    for (const f of ['out/main/index.js', 'out/main/worker.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
+    for (const f of ['out/main/index.js', 'out/main/worker.js', 'out/main/thread-worker.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
       if (!fs.existsSync(path.join(repoRoot, f))) {
         const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: repoRoot, stdio: 'ignore' });
         expect(r.status).toBe(0);
@@ -108,6 +108,11 @@ describe('the packed app (electron-builder, dir target, stand-in Electron)', () 
     expect(files.some((f) => /^out\/main\/chunks\/.+\.js$/.test(f))).toBe(true);
     expect(files.some((f) => /^out\/renderer\/assets\/index-.+\.js$/.test(f))).toBe(true);
     expect(files.filter((f) => f.startsWith('resources/presets/')).length).toBeGreaterThan(0);
+    // the worker-thread entry (charts, previews) and the threaded wasm glue the training worker writes out
+    expect(shipped('out/main/thread-worker.js'), 'out/main/thread-worker.js').toBe(true);
+    for (const g of ['tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.worker.js']) {
+      expect(shipped(`node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/${g}`), g).toBe(true);
+    }
   });
 
   it('no sources, tests, scripts, maps or TypeScript anywhere', () => {
