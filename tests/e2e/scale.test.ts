@@ -1,0 +1,129 @@
+/**
+ * 10,000 runs stay usable: a served lab filled with synthetic runs (the
+ * scratch lab of this test file), the Runs screen pages through all of them,
+ * a filter and a sort give the engine's answers, and Compare groups them in
+ * one request. The measured times are printed (this asserts behaviour, not
+ * speed: the machines that run it vary a lot).
+ */
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillSyntheticRuns } from '../../src/core/runs/bench-ui.js';
+import { openDb, type Db } from '../../src/core/store/db.js';
+import { RunRepository } from '../../src/core/store/runs.js';
+import { fullShot, servedLab, shot, watchErrors } from './browser.js';
+
+const N = 10_000;
+const lab = servedLab();
+let db: Db;
+let repo: RunRepository;
+
+beforeAll(() => {
+  // the served lab's own store (WAL: the server reads what this connection writes)
+  db = openDb(path.join(lab.labDir, 'lab.sqlite'));
+  const t = performance.now();
+  fillSyntheticRuns(db, N, 7);
+  console.log(`scale e2e: filled ${N} synthetic runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  repo = new RunRepository(db);
+});
+afterAll(() => db?.close());
+
+const rowIds = (page: import('playwright-core').Page) => page.locator('[data-screen="runs"] tr.run-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-run')!));
+
+describe('10,000 runs', () => {
+  it('Runs screen: first rows, every row reachable by paging, filter and sort match the engine', async () => {
+    const page = await lab.browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = watchErrors(page);
+
+    const t0 = performance.now();
+    await page.goto(`${lab.url}#/runs`);
+    await page.locator('[data-screen="runs"] tr.run-row').first().waitFor({ timeout: 60_000 });
+    const firstRowsMs = performance.now() - t0;
+    await expect.poll(() => page.locator('[data-testid="runs-total"]').innerText(), { timeout: 30_000 }).toBe(`${N} runs`);
+    const counts = repo.query({ limit: 1 }).counts;
+    for (const [status, n] of Object.entries(counts)) expect(await page.locator(`[data-count="${status}"]`).innerText()).toBe(` · ${n} ${status}`);
+    // only one page of rows is in the DOM
+    expect(await page.locator('tr.run-row').count()).toBe(100);
+    await shot(page, 'scale-runs');
+
+    // every run is reachable: 500 a page, page by page
+    await page.locator('[data-testid="page-size"]').selectOption('500');
+    await expect.poll(() => page.locator('tr.run-row').count(), { timeout: 30_000 }).toBe(500);
+    const seen = new Set<string>();
+    for (let p = 1; p <= N / 500; p++) {
+      await expect.poll(() => page.locator('[data-testid="page-range"]').innerText(), { timeout: 30_000 }).toBe(`${(p - 1) * 500 + 1}–${p * 500} of ${N}`);
+      await expect.poll(async () => (await rowIds(page)).length, { timeout: 30_000 }).toBe(500);
+      for (const id of await rowIds(page)) seen.add(id);
+      if (p < N / 500) await page.locator('[data-page="next"]').click();
+    }
+    expect(seen.size).toBe(N);
+    await page.locator('[data-page="first"]').click();
+    await expect.poll(() => page.locator('[data-testid="page-range"]').innerText()).toBe(`1–500 of ${N}`);
+
+    // a filter: the engine's matches, in the engine's order
+    const text = 'beta_vae shapes3d beta=4';
+    const want = repo.query({ text, sort: 'started', desc: true, limit: 500 });
+    expect(want.total).toBeGreaterThan(0);
+    const t1 = performance.now();
+    await page.locator('[data-testid="runs-filter"]').fill(text);
+    await expect.poll(() => page.locator('[data-testid="page-range"]').innerText(), { timeout: 30_000 }).toBe(`1–${Math.min(500, want.total)} of ${want.total}`);
+    await expect.poll(() => rowIds(page), { timeout: 30_000 }).toEqual(want.runs.map((r) => r.id));
+    const filterMs = performance.now() - t1;
+    for (const r of want.runs) expect(r.model === 'beta_vae' && r.datasetId === 'shapes3d' && r.config.params.beta === 4).toBe(true);
+
+    // sort by seed (ascending), then by method (descending after a second click), within the filter
+    await page.locator('th.sortable', { hasText: 'seed' }).click();
+    const bySeed = repo.query({ text, sort: 'seed', desc: false, limit: 500 }).runs.map((r) => r.id);
+    await expect.poll(() => rowIds(page), { timeout: 30_000 }).toEqual(bySeed);
+    const seeds = bySeed.map((id) => repo.summary(id)!.seed);
+    expect([...seeds].sort((a, b) => a - b)).toEqual(seeds);
+    await page.locator('[data-testid="runs-filter"]').fill('');
+    await page.locator('th.sortable', { hasText: 'method' }).click();
+    await page.locator('th.sortable', { hasText: 'method' }).click();
+    const byMethod = repo.query({ sort: 'model', desc: true, limit: 500 }).runs.map((r) => r.id);
+    await expect.poll(() => rowIds(page), { timeout: 30_000 }).toEqual(byMethod);
+    // selection survives paging
+    await page.locator(`tr[data-run="${byMethod[0]}"] td.check input`).check();
+    await page.locator('[data-page="next"]').click();
+    await expect.poll(async () => (await rowIds(page))[0], { timeout: 30_000 }).not.toBe(byMethod[0]);
+    await expect.poll(() => page.locator('.bulk-bar').innerText()).toContain('1 selected');
+    await fullShot(page, 'scale-runs-sorted');
+
+    console.log(`scale e2e (${N} runs, loaded machine): first rows ${Math.round(firstRowsMs)} ms after navigation; filter "${text}" → ${want.total} runs shown ${Math.round(filterMs)} ms after typing (includes the 250 ms debounce)`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('Compare: groups and seed statistics of 8,000 finished runs in one request, groups open on demand', async () => {
+    const page = await lab.browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = watchErrors(page);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    const t0 = performance.now();
+    await page.goto(`${lab.url}#/compare`);
+    await page.locator('[data-testid="compare-table"] tbody[data-group]').first().waitFor({ timeout: 60_000 });
+    const groupsMs = performance.now() - t0;
+    const finished = repo.query({ status: ['finished'], limit: 1 }).total;
+    await expect.poll(() => page.locator('[data-testid="picked-count"]').innerText(), { timeout: 30_000 }).toBe(`${finished} of ${finished} runs picked`);
+    // collapsed: no member rows until a group opens; no per-run requests
+    expect(await page.locator('tr.member-row').count()).toBe(0);
+    expect(requests.filter((p) => p.endsWith('/runs/evaluations')).length).toBe(0);
+    expect(requests.filter((p) => p.endsWith('/runs/compare')).length).toBeGreaterThanOrEqual(1);
+    const key = 'beta_vae|dsprites|original';
+    const g = page.locator(`tbody[data-group="${key}"]`);
+    const n = Number(await g.locator('[data-testid="group-n"]').innerText());
+    const mig = repo.compareRows({ status: ['finished'], model: ['beta_vae'], dataset: ['dsprites'] }, 'mig').map((r) => r.score).filter((v): v is number => typeof v === 'number');
+    expect(n).toBe(mig.length);
+    const mean = mig.reduce((a, b) => a + b, 0) / mig.length;
+    expect(Math.abs(Number((await g.locator('[data-testid="group-mean"]').innerText()).split(' ± ')[0]) - mean)).toBeLessThanOrEqual(0.0011);
+    await g.locator('[data-action="expand"]').click();
+    await expect.poll(() => g.locator('tr.member-row[data-run]').count(), { timeout: 30_000 }).toBe(mig.length);
+    // un-pick one member: the group's N drops by one
+    await g.locator('tr.member-row[data-run] td.check input').first().uncheck();
+    await expect.poll(() => g.locator('[data-testid="group-n"]').innerText(), { timeout: 30_000 }).toBe(String(mig.length - 1));
+    await page.locator('canvas[data-chart="variants"]').waitFor();
+    await shot(page, 'scale-compare');
+    console.log(`scale e2e (${N} runs, loaded machine): Compare groups shown ${Math.round(groupsMs)} ms after navigation`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
