@@ -2,7 +2,7 @@
 import type { ParsedArgs } from './command.js';
 
 /** Flags that never take a value. */
-export const BOOLEAN_FLAGS = new Set(['json', 'help', 'version', 'quiet', 'force', 'evaluate', 'open', 'no-open', 'wait', 'detach', 'details', 'retry-failed', 'new']);
+export const BOOLEAN_FLAGS = new Set(['json', 'help', 'version', 'quiet', 'force', 'open', 'no-open', 'wait', 'detach', 'details', 'retry-failed', 'new']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
