@@ -13,6 +13,7 @@ import { fillSyntheticRuns, syntheticRunId } from '../../src/core/runs/bench-ui.
 import { openDb } from '../../src/core/store/db.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { dispatch } from '../../src/shared/dispatch.js';
+import { runDlab } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const N = 300;
@@ -101,5 +102,22 @@ describe('runs at scale over the transports', () => {
     }
     const missing = await dispatch(lab.handlers, 'runs/evaluations/batch', { ids: [ids[0]!, 'no-such-run'] });
     expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('dlab runs filters, sorts and pages in the store', () => {
+    const labDir = path.join(tmp.dir, 'lab');
+    const r = runDlab(['runs', '--lab-dir', labDir, '--status', 'finished,failed', '--sort', 'seed', '--limit', '7', '--offset', '3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { id: string; status: string; seed: number }[];
+    expect(rows).toHaveLength(7);
+    expect(rows.every((x) => x.status === 'finished' || x.status === 'failed')).toBe(true);
+    expect(rows.map((x) => x.seed)).toEqual([...rows.map((x) => x.seed)].sort((a, b) => a - b));
+    const text = runDlab(['runs', '--lab-dir', labDir, '--limit', '2']);
+    expect(text.code).toBe(0);
+    expect(text.stdout.trim().split('\n')).toHaveLength(2);
+    expect(text.stderr).toContain(`2 of ${N} matching runs shown`);
+    expect(runDlab(['runs', '--lab-dir', labDir]).stdout.trim().split('\n')).toHaveLength(N);
+    const bad = runDlab(['runs', '--lab-dir', labDir, '--sort', 'loss']);
+    expect(bad.code).toBe(2);
   });
 });
