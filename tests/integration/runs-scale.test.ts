@@ -13,6 +13,7 @@ import { fillSyntheticRuns, syntheticRunId } from '../../src/core/runs/bench-ui.
 import { openDb } from '../../src/core/store/db.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { dispatch } from '../../src/shared/dispatch.js';
+import type { CompareResult, EvaluationRecord, RunPage } from '../../src/shared/runs.js';
 import { runDlab } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -76,9 +77,8 @@ describe('runs at scale over the transports', () => {
   });
 
   it('runs/list without arguments: the newest 100 with the total', async () => {
-    const r = await dispatch(lab.handlers, 'runs/list', {});
+    const r = (await dispatch(lab.handlers, 'runs/list', {})) as { ok: true; result: RunPage };
     expect(r.ok).toBe(true);
-    if (!r.ok) return;
     expect(r.result.runs).toHaveLength(100);
     expect(r.result.total).toBe(N);
     expect(r.result.runs[0]!.id).toBe(syntheticRunId(N - 1));
@@ -86,19 +86,17 @@ describe('runs at scale over the transports', () => {
   });
 
   it('runs/compare and the batched evaluations answer in one request each', async () => {
-    const c = await dispatch(lab.handlers, 'runs/compare', { metric: 'mig' });
+    const c = (await dispatch(lab.handlers, 'runs/compare', { metric: 'mig' })) as { ok: true; result: CompareResult };
     expect(c.ok).toBe(true);
-    if (!c.ok) return;
     expect(c.result.groups.reduce((a, g) => a + g.runs, 0)).toBe(c.result.total);
     expect(c.result.metrics).toContain('mig');
     const ids = [syntheticRunId(0), syntheticRunId(1), syntheticRunId(2)];
-    const b = await dispatch(lab.handlers, 'runs/evaluations/batch', { ids, latestOnly: true });
+    const b = (await dispatch(lab.handlers, 'runs/evaluations/batch', { ids, latestOnly: true })) as { ok: true; result: Record<string, EvaluationRecord[]> };
     expect(b.ok).toBe(true);
-    if (!b.ok) return;
     expect(Object.keys(b.result).sort()).toEqual(ids);
     for (const id of ids) {
-      const one = await dispatch(lab.handlers, 'runs/evaluations', { id });
-      expect(one.ok && b.result[id]!.map((e) => e.id)).toEqual(one.ok && one.result.map((e) => e.id));
+      const one = (await dispatch(lab.handlers, 'runs/evaluations', { id })) as { ok: true; result: EvaluationRecord[] };
+      expect(b.result[id]!.map((e) => e.id)).toEqual(one.result.map((e) => e.id));
     }
     const missing = await dispatch(lab.handlers, 'runs/evaluations/batch', { ids: [ids[0]!, 'no-such-run'] });
     expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
