@@ -8,6 +8,7 @@ import { evalCommand } from './eval.js';
 import { exportCommands } from './export.js';
 import { reproduceCommand } from './reproduce.js';
 import { studyCommands } from './study.js';
+import { clusterCommands } from './cluster.js';
 import { datasetSampleCommand, datasetShowCommand, datasetsCommand } from './datasets.js';
 import { datasetImportCommand } from './dataset-import.js';
 import { evaluateCommand } from './evaluate.js';
@@ -17,4 +18,4 @@ import { perturbCommand } from './perturb.js';
 import { analyzeCommand } from './analyze.js';
 import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand, benchUiCommand, ...studyCommands, ...exportCommands, reproduceCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand, benchUiCommand, ...studyCommands, ...clusterCommands, ...exportCommands, reproduceCommand];

@@ -137,6 +137,10 @@ export interface BundleExportOptions {
   checkpoints?: boolean;
   /** Include the stored codes (default true). */
   codes?: boolean;
+  /** With studyId: include the study's runs (default true; false: the study row alone, e.g. the inputs of a cluster job). */
+  studyRuns?: boolean;
+  /** Derived datasets to include (with their ancestors) even when no run in the bundle trains on them. */
+  datasetIds?: string[];
 }
 
 export interface BundleExportResult {
@@ -169,7 +173,7 @@ export function exportBundle(lab: BundleDeps, opts: BundleExportOptions, outPath
     const r = db.prepare('SELECT id, name, description, config_json, created_at FROM experiments WHERE id = ?').get(opts.studyId) as z.infer<typeof StudyRow> | undefined;
     if (!r) throw new LabError('not_found', `no study '${opts.studyId}'`);
     study = r;
-    runIds = (db.prepare('SELECT id FROM runs WHERE experiment_id = ? ORDER BY created_at, id').all(opts.studyId) as { id: string }[]).map((x) => x.id);
+    runIds = opts.studyRuns === false ? [] : (db.prepare('SELECT id FROM runs WHERE experiment_id = ? ORDER BY created_at, id').all(opts.studyId) as { id: string }[]).map((x) => x.id);
   } else {
     runIds = [...new Set(opts.runIds ?? [])];
     for (const id of runIds) if (!lab.runs.exists(id)) throw new LabError('not_found', `no run '${id}'`);
@@ -191,6 +195,23 @@ export function exportBundle(lab: BundleDeps, opts: BundleExportOptions, outPath
   const datasetIds = new Set<string>();
   const requires = new Set<string>();
   const runs: string[] = [];
+  const addDataset = (start: string, owner: string) => {
+    // the dataset and its ancestors
+    let cur: string | null = start;
+    for (let depth = 0; cur && !findBuiltin(cur) && depth < 17; depth++) {
+      const row = db.prepare('SELECT id, name, source, info_json, spec_json, stats_json, parent_id, created_at FROM datasets WHERE id = ?').get(cur) as
+        | z.infer<typeof DatasetRow>['row']
+        | undefined;
+      if (!row) throw new LabError('conflict', `${owner} trains on '${cur}', which this lab does not have`);
+      if (row.source === 'imported') {
+        requires.add(row.id);
+        break;
+      }
+      datasetIds.add(row.id);
+      cur = row.parent_id;
+    }
+  };
+  for (const id of opts.datasetIds ?? []) addDataset(id, `dataset ${id}`);
   for (const id of runIds) {
     const run = db.prepare(`SELECT ${RUN_COLUMNS.join(', ')} FROM runs WHERE id = ?`).get(id) as z.infer<typeof RunRow>['run'];
     const scalars = (db.prepare('SELECT key, step, value FROM scalars WHERE run_id = ? ORDER BY key, step').all(id) as { key: string; step: number; value: number }[]).map(
@@ -209,20 +230,7 @@ export function exportBundle(lab: BundleDeps, opts: BundleExportOptions, outPath
     }
     addFile(`rows/runs/${id}.json`, Buffer.from(JSON.stringify({ run, scalars, evaluations, tags, notes, artifacts })));
     runs.push(id);
-    // the dataset and its ancestors
-    let cur: string | null = run.dataset_id;
-    for (let depth = 0; cur && !findBuiltin(cur) && depth < 17; depth++) {
-      const row = db.prepare('SELECT id, name, source, info_json, spec_json, stats_json, parent_id, created_at FROM datasets WHERE id = ?').get(cur) as
-        | z.infer<typeof DatasetRow>['row']
-        | undefined;
-      if (!row) throw new LabError('conflict', `run ${id} trains on '${cur}', which this lab does not have`);
-      if (row.source === 'imported') {
-        requires.add(row.id);
-        break;
-      }
-      datasetIds.add(row.id);
-      cur = row.parent_id;
-    }
+    addDataset(run.dataset_id, `run ${id}`);
   }
   for (const id of datasetIds) {
     const row = db.prepare('SELECT id, name, source, info_json, spec_json, stats_json, parent_id, created_at FROM datasets WHERE id = ?').get(id) as z.infer<typeof DatasetRow>['row'];

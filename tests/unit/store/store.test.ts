@@ -31,7 +31,7 @@ describe('store', () => {
     const file = path.join(tmp(), 'lab.sqlite');
     const db = openDb(file);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['artifacts', 'datasets', 'evaluations', 'experiments', 'metric_series', 'notes', 'runs', 'scalars', 'tags']);
+    expect(tables(db)).toEqual(['artifacts', 'cluster_cells', 'cluster_jobs', 'cluster_submissions', 'datasets', 'evaluations', 'experiments', 'metric_series', 'notes', 'runs', 'scalars', 'tags']);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);

@@ -140,6 +140,37 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'cluster jobs: a study submitted to Slurm as a job array, its submissions and collected cells',
+    sql: `
+      CREATE TABLE cluster_jobs (
+        id TEXT PRIMARY KEY,
+        study_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        job_dir TEXT NOT NULL,
+        options_json TEXT NOT NULL,
+        cells_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX cluster_jobs_study ON cluster_jobs(study_id, created_at);
+      CREATE TABLE cluster_submissions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL REFERENCES cluster_jobs(id) ON DELETE CASCADE,
+        slurm_job_id TEXT NOT NULL,
+        indices_json TEXT NOT NULL,
+        submitted_at TEXT NOT NULL
+      );
+      CREATE TABLE cluster_cells (
+        job_id TEXT NOT NULL REFERENCES cluster_jobs(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        run_id TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (job_id, idx)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
