@@ -76,6 +76,8 @@ export const RunSummary = z.object({
   config: RunConfig,
   backend: z.string().nullable(),
   error: z.string().nullable(),
+  /** For a queued run: its place in the queue of the process that serves this (1 = next to start). */
+  queuePosition: z.number().int().positive().optional(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -62,6 +62,13 @@ export interface RunsRoomDeps {
   adoptQueued: boolean;
 }
 
+/** A queued run with its place in this supervisor's queue. */
+function withQueuePosition<R extends { id: string; status: string }>(supervisor: RunSupervisor, r: R): R & { queuePosition?: number } {
+  if (r.status !== 'queued') return r;
+  const p = supervisor.queuePosition(r.id);
+  return p ? { ...r, queuePosition: p } : r;
+}
+
 export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runRequests>> & { supervisor: RunSupervisor; runViews: RunViews } {
   const supervisor = new RunSupervisor({
     labDir: deps.labDir,
@@ -83,7 +90,7 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
   const detail = (id: string) => {
     const r = lab.runs.detail(id);
     if (!r) throw new LabError('not_found', `no run '${id}'`);
-    return r;
+    return withQueuePosition(supervisor, r);
   };
   const handlers: HandlersFor<typeof runRequests> = {
     'models/list': () => modelInfos(),
@@ -92,7 +99,10 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
       resolved.forEach(checkPeriodicEval);
       return resolved.map((c) => lab.supervisor.launch(c));
     },
-    'runs/list': (q) => lab.runs.query(q),
+    'runs/list': (q) => {
+      const page = lab.runs.query(q);
+      return { ...page, runs: page.runs.map((r) => withQueuePosition(supervisor, r)) };
+    },
     'runs/compare': (q) => compareRuns(lab.runs, lab.datasets.list(), q),
     'runs/get': ({ id }) => detail(id),
     'runs/cancel': ({ id }) => lab.supervisor.stop(id, 'cancelled'),

@@ -139,6 +139,12 @@ export class RunSupervisor {
     }
   }
 
+  /** 1-based place of a queued run in this supervisor's queue (undefined when not queued here). */
+  queuePosition(id: string): number | undefined {
+    const i = this.queue.indexOf(id);
+    return i >= 0 ? i + 1 : undefined;
+  }
+
   /** Change how many runs train at once (more start now; fewer take effect as runs end). */
   setMaxConcurrent(n: number): void {
     this.maxConcurrent = Math.max(1, Math.floor(n));
