@@ -58,7 +58,7 @@ function printSummary(ctx: CliContext, s: RunSummary): void {
 export const trainCommand: Command = {
   path: ['train'],
   summary: 'Train a model in the foreground (progress bar; JSON lines with --json). Ctrl+C pauses at a checkpoint.',
-  usage: 'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --set key=value …] [--eval-every N [--eval-metrics mig,dci,… --eval-samples P]] [--json]',
+  usage: 'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --threads N --set key=value …] [--eval-every N [--eval-metrics mig,dci,… --eval-samples P]] [--json]',
   async run(ctx) {
     // loaded here, not at start-up: the run defaults come with the model registry (tfjs)
     const { RUN_DEFAULTS } = await import('../../core/training/config.js');
@@ -94,6 +94,8 @@ export const trainCommand: Command = {
       if (evalMetrics) config.evalMetrics = evalMetrics;
       if (evalSamples !== undefined) config.evalSamples = evalSamples;
     }
+    const threads = flagNumber(ctx.args, 'threads', { integer: true, min: 1 });
+    if (threads !== undefined) config.threads = threads;
     const backend = flagString(ctx.args, 'backend');
     if (backend) {
       if (!['tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, wasm or cpu');

@@ -1,5 +1,4 @@
 /** `dlab study list|show|resume|results`: studies from the command line. */
-import * as os from 'node:os';
 import type { Lab } from '../../core/lab.js';
 import { formatTable1 } from '../../core/studies/text.js';
 import type { StudyCounts } from '../../shared/requests/studies.js';
@@ -22,7 +21,8 @@ export const countsLine = (c: StudyCounts) =>
  * Resolves with the job's final status.
  */
 export async function runStudyForeground(ctx: CliContext, lab: Lab, id: string, opts: { retryFailed?: boolean; concurrency?: number } = {}): Promise<'done' | 'failed' | 'cancelled'> {
-  lab.supervisor.maxConcurrent = Math.max(1, opts.concurrency ?? os.availableParallelism());
+  // default: the Preferences' training plan (cores ÷ threads per run)
+  if (opts.concurrency) lab.supervisor.setMaxConcurrent(opts.concurrency);
   const svc = lab.studies;
   const t0 = Date.now();
   const job = svc.start(id, opts.retryFailed ? { retryFailed: true } : {});
