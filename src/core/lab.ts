@@ -24,7 +24,7 @@ import { openDb, schemaVersion, type Db } from './store/db.js';
 import { RunRepository } from './store/runs.js';
 import { createStudiesRoom } from './studies/handlers.js';
 import type { StudyService } from './studies/service.js';
-import { initBackend, type BackendInfo } from './compute/backend.js';
+import { backendLabel, initBackend, type BackendInfo } from './compute/backend.js';
 import type { RunSupervisor, WorkerEntry } from './runs/supervisor.js';
 import type { RunViews } from './runs/views.js';
 import { createRunsRoom } from './runs/room.js';
@@ -151,6 +151,7 @@ export class Lab {
       name: 'Disentanglement Lab',
       version: pkg.version,
       backend: this.compute.backend,
+      backendLabel: backendLabel(this.compute),
       backendNotes: this.compute.notes,
       labDir: this.labDir,
       schemaVersion: schemaVersion(this.db),

@@ -56,13 +56,15 @@ export const DatasetInfo = z.object({
 });
 export type DatasetInfo = z.infer<typeof DatasetInfo>;
 
-export const ComputeBackend = z.enum(['tensorflow', 'wasm', 'cpu']);
+export const ComputeBackend = z.enum(['tensorflow', 'webgpu', 'wasm', 'cpu']);
 export type ComputeBackend = z.infer<typeof ComputeBackend>;
 
 export const LabInfo = z.object({
   name: z.string(),
   version: z.string(),
   backend: ComputeBackend,
+  /** The backend with its device, as runs record it (e.g. 'webgpu (llvmpipe)'). */
+  backendLabel: z.string().optional(),
   /** Why the best backend is not in use (empty when it is). */
   backendNotes: z.array(z.string()),
   labDir: z.string(),

@@ -16,6 +16,13 @@ export function formatDiagnosis(d: ComputeDiagnosis): string[] {
   lines.push(
     `  this machine: ${m.platform}; NVIDIA GPUs: ${m.gpus.length ? m.gpus.join(', ') : 'none found'}${m.nvidiaDriver ? ` (driver ${m.nvidiaDriver})` : ''}; ${r.package}: ${m.tfjsNodeGpu ?? 'not installed'}`,
   );
+  const w = m.webgpu;
+  if (w) {
+    lines.push(
+      `  webgpu adapter: ${w.device || w.description || 'unknown'}${w.software ? ' (software)' : ''}; vendor ${w.vendor || '?'}, architecture ${w.architecture || '?'}; ${w.description}; via ${w.via === 'software' ? 'OpenGL ES (compatibility)' : 'the platform API (Vulkan/Metal/D3D12)'}`,
+      `  webgpu limits: ${Object.entries(w.limits).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    );
+  }
   return lines;
 }
 
@@ -30,7 +37,7 @@ export const infoCommand: Command = {
       if (ctx.json) ctx.out(JSON.stringify({ ...info, compute }, null, 2));
       else {
         ctx.out(`${info.name} ${info.version}`);
-        ctx.out(`compute backend: ${info.backend}`);
+        ctx.out(`compute backend: ${info.backendLabel ?? info.backend}`);
         for (const l of formatDiagnosis(compute)) ctx.out(l);
         ctx.out(`lab dir:         ${info.labDir}`);
         ctx.out(`schema version:  ${info.schemaVersion}`);

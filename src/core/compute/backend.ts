@@ -4,9 +4,12 @@
  * Best first:
  *   1. `tensorflow` — @tensorflow/tfjs-node-gpu (optional dependency; needs its
  *      native library and CUDA),
- *   2. `wasm` — @tensorflow/tfjs-backend-wasm (SIMD where the runtime has it),
+ *   2. `webgpu` — @tensorflow/tfjs-backend-webgpu on Dawn (the `webgpu`
+ *      package; optional dependencies, prebuilt; needs only a GPU driver —
+ *      or Mesa's software rasteriser, see ./webgpu.ts),
+ *   3. `wasm` — @tensorflow/tfjs-backend-wasm (SIMD where the runtime has it),
  *      with the training kernels it lacks supplied by `./kernels/`,
- *   3. `cpu` — the pure-JS backend.
+ *   4. `cpu` — the pure-JS backend.
  *
  * `initBackend()` is idempotent: the first call picks and initialises a
  * backend, later calls return the same answer (a call that names a different
@@ -22,8 +25,9 @@ import { disposeThreadedWasm, initThreadedWasm, MAX_WASM_THREADS, parseWasmThrea
 // --- compute diagnosis (app packaging room) ---
 import { diagnoseCompute, diagnosisNotes, probeMachine, type BackendAttempt, type ComputeDiagnosis } from './diagnose.js';
 // --- end compute diagnosis ---
+import { adapterLabel, initWebgpu, type WebgpuAdapterInfo } from './webgpu.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type Tf = typeof tfjs;
 
 export interface BackendInfo {
@@ -33,6 +37,21 @@ export interface BackendInfo {
   threads?: number;
   /** Why the best backend is (not) in use, with what to do (see ./diagnose.ts). */
   diagnosis?: ComputeDiagnosis;
+  /** The WebGPU adapter (webgpu backend only). */
+  adapter?: WebgpuAdapterInfo;
+  /** In a process that reads synchronously (the app, views): the adapter training workers will use. */
+  webgpuForRuns?: WebgpuAdapterInfo;
+}
+
+/** The backend as runs record it: 'webgpu (llvmpipe)', 'wasm', … */
+export function backendLabel(info: Pick<BackendInfo, 'backend' | 'adapter' | 'webgpuForRuns'>): string {
+  if (info.backend === 'webgpu') return info.adapter ? `webgpu (${adapterLabel(info.adapter)})` : 'webgpu';
+  return info.webgpuForRuns ? `${info.backend}; runs train on webgpu (${adapterLabel(info.webgpuForRuns)})` : info.backend;
+}
+
+/** Backends whose reads are asynchronous only: the trainer steps with `stepAsync()` there. */
+export function isAsyncBackend(name: BackendName | null): boolean {
+  return name === 'webgpu';
 }
 
 export interface InitBackendOptions {
@@ -47,6 +66,14 @@ export interface InitBackendOptions {
    * different count than the running backend's re-initialises wasm.
    */
   threads?: number;
+  /**
+   * The caller reads tensors only asynchronously (`await data()`, the
+   * trainer's `stepAsync()`): only then may an async-only backend (webgpu) be
+   * chosen. Otherwise webgpu is still probed where the search reaches it (its
+   * adapter is reported in `webgpuForRuns`) and the search goes on to wasm.
+   * Training workers pass true.
+   */
+  asyncReads?: boolean;
 }
 
 /** The thread count asked for by DLAB_WASM_THREADS (1 when unset or off). */
@@ -61,10 +88,10 @@ export function defaultRunThreads(cores = os.availableParallelism()): number {
   return Math.max(1, Math.min(MAX_WASM_THREADS, cores - 1));
 }
 
-const ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 let tfInUse: Tf = tfjs;
-let current: { prefer: BackendName; threads: number; info: Promise<BackendInfo> } | null = null;
+let current: { prefer: BackendName; threads: number; asyncReads: boolean; info: Promise<BackendInfo> } | null = null;
 let resolvedName: BackendName | null = null;
 let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
 
@@ -173,6 +200,35 @@ async function tryWasm(notes: string[], attempt: BackendAttempt, threads: number
   }
 }
 
+async function tryWebgpu(notes: string[], attempt: BackendAttempt, asyncReads: boolean, forRuns: { adapter?: WebgpuAdapterInfo }): Promise<WebgpuAdapterInfo | false> {
+  const w = (attempt.webgpu ??= { attempted: false });
+  try {
+    // A software rasteriser (llvmpipe) is slower than wasm: only when webgpu is asked for by name.
+    const adapter = await initWebgpu(tfjs, w, { allowSoftware: attempt.prefer === 'webgpu' });
+    if (!asyncReads) {
+      // this process reads tensors synchronously: report the adapter, compute on the next backend
+      forRuns.adapter = adapter;
+      w.hostOnly = true;
+      return false;
+    }
+    const ok = await tfjs.setBackend('webgpu');
+    if (!ok || tfjs.getBackend() !== 'webgpu') {
+      w.stage = 'init';
+      w.error = new Error('the webgpu backend did not initialise');
+      notes.push('webgpu: the backend did not initialise');
+      return false;
+    }
+    await tfjs.ready();
+    tfInUse = tfjs;
+    return adapter;
+  } catch (e) {
+    if (w.error === undefined) w.error = e;
+    w.stage ??= 'init';
+    notes.push(`webgpu: ${firstLine(e)}`);
+    return false;
+  }
+}
+
 async function tryCpu(notes: string[]): Promise<boolean> {
   try {
     const ok = await tfjs.setBackend('cpu');
@@ -190,25 +246,33 @@ async function tryCpu(notes: string[]): Promise<boolean> {
   }
 }
 
-async function pick(prefer: BackendName, threads: number, preferSource?: string): Promise<BackendInfo> {
+async function pick(prefer: BackendName, threads: number, asyncReads: boolean, preferSource?: string): Promise<BackendInfo> {
   const notes: string[] = [];
-  const attempt: BackendAttempt = { prefer, ...(preferSource ? { preferSource } : {}), tensorflow: { attempted: false }, wasm: { attempted: false } };
+  const forRuns: { adapter?: WebgpuAdapterInfo } = {};
+  const attempt: BackendAttempt = { prefer, ...(preferSource ? { preferSource } : {}), tensorflow: { attempted: false }, webgpu: { attempted: false }, wasm: { attempted: false } };
   lastAttempt = attempt;
   const start = ORDER.indexOf(prefer);
   if (start > 0) notes.push(`search started at '${prefer}' by request`);
   for (const name of ORDER.slice(start)) {
     const ok =
-      name === 'tensorflow' ? await tryTensorflow(notes, attempt) : name === 'wasm' ? await tryWasm(notes, attempt, threads) : await tryCpu(notes);
+      name === 'tensorflow'
+        ? await tryTensorflow(notes, attempt)
+        : name === 'webgpu'
+          ? await tryWebgpu(notes, attempt, asyncReads, forRuns)
+          : name === 'wasm'
+            ? await tryWasm(notes, attempt, threads)
+            : await tryCpu(notes);
     if (ok) {
       resolvedName = name;
       const used = typeof ok === 'number' ? ok : 1;
+      const adapter = typeof ok === 'object' ? { adapter: ok } : forRuns.adapter ? { webgpuForRuns: forRuns.adapter } : {};
       // --- compute diagnosis: the notes say why a better backend is not in use, and what to do ---
       try {
         const diagnosis = diagnoseCompute({ backend: name, attempt, machine: probeMachine() });
         const threadNotes = notes.filter((n) => n.startsWith('wasm: threads unavailable'));
-        return { backend: name, notes: [...diagnosisNotes(diagnosis), ...threadNotes], diagnosis, threads: used };
+        return { backend: name, notes: [...diagnosisNotes(diagnosis), ...threadNotes], diagnosis, threads: used, ...adapter };
       } catch {
-        return { backend: name, notes, threads: used };
+        return { backend: name, notes, threads: used, ...adapter };
       }
       // --- end compute diagnosis ---
     }
@@ -218,7 +282,7 @@ async function pick(prefer: BackendName, threads: number, preferSource?: string)
 
 function defaultPrefer(): BackendName {
   const env = process.env['DLAB_BACKEND'];
-  if (env === 'tensorflow' || env === 'wasm' || env === 'cpu') return env;
+  if (env === 'tensorflow' || env === 'webgpu' || env === 'wasm' || env === 'cpu') return env;
   return 'tensorflow';
 }
 
@@ -246,14 +310,45 @@ export function quietCpuBackend(): void {
 export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const prefer = opts.prefer ?? (current ? current.prefer : defaultPrefer());
   const threads = Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(opts.threads ?? (current ? current.threads : envWasmThreads()))));
-  if (current && current.prefer === prefer && current.threads === threads) return current.info;
+  const asyncReads = opts.asyncReads ?? (current ? current.asyncReads : false);
+  if (current && current.prefer === prefer && current.threads === threads && current.asyncReads === asyncReads) return current.info;
   const source = opts.prefer === undefined && process.env['DLAB_BACKEND'] === prefer ? `DLAB_BACKEND=${prefer}` : opts.prefer !== undefined ? 'requested' : undefined;
-  const info = pick(prefer, threads, source).then((r) => ({ ...r, notes: [...r.notes] }));
-  current = { prefer, threads, info };
+  const info = pick(prefer, threads, asyncReads, source).then((r) => ({ ...r, notes: [...r.notes] }));
+  current = { prefer, threads, asyncReads, info };
   info.catch(() => {
     if (current?.info === info) current = null;
   });
   return info;
+}
+
+/**
+ * Run `f` with a synchronous-read backend active (wasm, else cpu), then switch
+ * back: a process training on webgpu scores and encodes there (the trainer's
+ * host copy). Tensors made inside belong to that backend.
+ */
+export async function withHostBackend<T>(f: () => Promise<T>): Promise<T> {
+  const before = tfjs.getBackend();
+  if (before !== 'webgpu') return f();
+  let ok = false;
+  try {
+    if (!wasmModule) {
+      wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+      wasmModule.setWasmPaths(wasmDistDir());
+    }
+    registerWasmTrainingKernels(tfjs);
+    ok = await tfjs.setBackend('wasm');
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    await tfjs.setBackend('cpu');
+    quietCpuBackend();
+  }
+  try {
+    return await f();
+  } finally {
+    await tfjs.setBackend(before);
+  }
 }
 
 /** The tf namespace in use (call after `initBackend()`). */

@@ -19,9 +19,10 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { ComputeDiagnosis, DiagnosisFinding } from '../../shared/requests/app.js';
+import { adapterLabel, type WebgpuAttempt } from './webgpu.js';
 
 export type { ComputeDiagnosis, DiagnosisFinding } from '../../shared/requests/app.js';
-type Backend = 'tensorflow' | 'wasm' | 'cpu';
+type Backend = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
 
@@ -61,6 +62,8 @@ export interface BackendAttempt {
     /** tfjs-node's `isUsingGpuDevice` once loaded. */
     usingGpu?: boolean | null;
   };
+  /** The WebGPU (Dawn) attempt: the stage that failed, or the adapter found. */
+  webgpu?: WebgpuAttempt;
   wasm: { attempted: boolean; simd?: boolean | null; error?: unknown };
 }
 
@@ -89,6 +92,10 @@ export interface MachineProbe {
   tensorflowLog?: string;
   /** The child's verdict (recheck). */
   recheck?: { loaded: boolean; usingGpu: boolean | null; error?: string };
+  /** The Vulkan loader (libvulkan.so.1 / vulkan-1.dll) is found (null: not checked, e.g. macOS: Metal). */
+  vulkanLoader?: boolean | null;
+  /** A GPU device node exists (/dev/dri/renderD*, /dev/nvidia0) (null: not checked). */
+  gpuDevice?: boolean | null;
 }
 
 export interface DiagnosisInput {
@@ -352,6 +359,143 @@ function tensorflowFindings(input: DiagnosisInput): DiagnosisFinding[] {
   return [];
 }
 
+export const WEBGPU_PACKAGES = { dawn: 'webgpu@0.6.2', tfjs: '@tensorflow/tfjs-backend-webgpu@4.22.0' } as const;
+
+const gpuDriverHint = (platform: string): string =>
+  platform === 'darwin'
+    ? 'macOS: Metal is built in — nothing to install; update macOS if no adapter is found.'
+    : platform === 'win32'
+      ? 'Windows: install or update the GPU vendor’s driver (NVIDIA, AMD or Intel); D3D12 comes with Windows.'
+      : 'Linux: install the GPU driver with its Vulkan support — NVIDIA: the proprietary driver (e.g. `sudo apt install nvidia-driver`); AMD/Intel: Mesa (`sudo apt install mesa-vulkan-drivers libvulkan1`).';
+
+/** The finding for a run whose GPU device was lost mid-run (the run fails; its last checkpoint is kept). */
+export function deviceLostFinding(reason: string): DiagnosisFinding {
+  return {
+    cause: 'webgpu_device_lost',
+    backend: 'webgpu',
+    severity: 'warn',
+    summary: `The GPU device was lost mid-run (${reason})`,
+    actions: [
+      'Resume the run: it continues from its last checkpoint (on the GPU once it is back, or on wasm — checkpoints are portable).',
+      'If it happens again: update the GPU driver; a GPU reset (driver timeout, another program taking the GPU, sleep) loses the device.',
+    ],
+  };
+}
+
+/** Why the webgpu (Dawn) backend is not the one training here, or how it runs. */
+function webgpuFindings(input: DiagnosisInput): DiagnosisFinding[] {
+  const { attempt, machine, backend } = input;
+  const w = attempt.webgpu;
+  if (!w?.attempted) return [];
+  if (backend === 'webgpu' || (w.hostOnly && w.adapter)) {
+    const runs: DiagnosisFinding[] =
+      backend === 'webgpu' || !w.adapter
+        ? []
+        : [
+            {
+              cause: 'webgpu_runs',
+              backend: 'webgpu',
+              severity: 'info',
+              summary: `Training runs compute on WebGPU (${adapterLabel(w.adapter)}); this process computes on ${backend} (it reads tensors synchronously)`,
+              actions: ['Nothing to do: every run’s record names the backend it trained on.'],
+            },
+          ];
+    if (w.adapter?.software) {
+      return [
+        ...runs,
+        {
+          cause: 'webgpu_software',
+          backend: 'webgpu',
+          severity: 'info',
+          summary: `WebGPU runs on a software rasteriser (${adapterLabel(w.adapter)}): the CPU computes, usually slower than wasm`,
+          actions: [gpuDriverHint(machine.platform), 'Without a GPU: unset DLAB_BACKEND (or set the default backend to auto) to train on wasm.'],
+        },
+      ];
+    }
+    return runs;
+  }
+  const err = errorText(w.error);
+  const detail = err ? firstLine(err).slice(0, 400) : undefined;
+  const withDetail = detail ? { detail } : {};
+  if (w.stage === 'import') {
+    const code = (w.error as { code?: string } | null)?.code;
+    const notFound = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /webgpu/.test(err) && !/dawn\.node/.test(err);
+    if (notFound) {
+      return [
+        {
+          cause: 'webgpu_not_installed',
+          backend: 'webgpu',
+          severity: machine.gpuDevice ? 'warn' : 'info',
+          summary: 'The WebGPU packages are not installed (optional dependencies)',
+          ...withDetail,
+          actions: [`Install them: \`npm install ${WEBGPU_PACKAGES.dawn} ${WEBGPU_PACKAGES.tfjs}\` in the app’s folder (prebuilt; no compiler needed), then restart.`],
+        },
+      ];
+    }
+    return [
+      {
+        cause: 'webgpu_failed',
+        backend: 'webgpu',
+        severity: 'warn',
+        summary: 'Dawn’s native module (webgpu/dist/…/dawn.node) failed to load',
+        ...withDetail,
+        actions: [`Reinstall it: \`npm install ${WEBGPU_PACKAGES.dawn}\` (linux-x64/arm64, win32-x64/arm64 and macOS builds are in the package).`, 'In a packaged app the .node file must be unpacked from the asar archive (asarUnpack).'],
+      },
+    ];
+  }
+  if (w.stage === 'adapter') {
+    const log = w.dawnLog ? { detail: w.dawnLog.split('\n').slice(0, 4).join(' | ').slice(0, 400) } : withDetail;
+    if (machine.platform === 'linux' && machine.vulkanLoader === false) {
+      return [
+        {
+          cause: 'webgpu_no_vulkan',
+          backend: 'webgpu',
+          severity: machine.gpuDevice ? 'warn' : 'info',
+          summary: 'No Vulkan loader (libvulkan.so.1): Dawn cannot reach a GPU on this machine',
+          ...log,
+          actions: [
+            machine.gpuDevice ? gpuDriverHint('linux') : 'Nothing to fix if this machine has no GPU: wasm is the fastest backend here.',
+            'The Vulkan loader is `libvulkan1` on Debian/Ubuntu (`vulkan-loader` on Fedora/Arch); restart after installing.',
+            'Without a GPU, DLAB_BACKEND=webgpu still runs on Mesa’s software rasteriser (libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) — for testing, not speed.',
+          ],
+        },
+      ];
+    }
+    return [
+      {
+        cause: 'webgpu_no_adapter',
+        backend: 'webgpu',
+        severity: machine.gpuDevice ? 'warn' : 'info',
+        summary: machine.gpuDevice ? 'WebGPU found no usable adapter although a GPU device exists (driver without Vulkan/Metal/D3D12 support?)' : 'WebGPU found no GPU adapter on this machine',
+        ...log,
+        actions: [machine.gpuDevice === false ? 'Nothing to fix if this machine has no GPU: wasm is the fastest backend here.' : gpuDriverHint(machine.platform), 'Then restart and check `dlab info`.'],
+      },
+    ];
+  }
+  if (w.stage === 'device') {
+    return [
+      {
+        cause: 'webgpu_device_failed',
+        backend: 'webgpu',
+        severity: 'warn',
+        summary: `The WebGPU adapter${w.adapter ? ` (${w.adapter.device || w.adapter.description})` : ''} refused to create a device`,
+        ...withDetail,
+        actions: ['Update the GPU driver, then restart.', 'Close programs that hold the GPU exclusively, or try another adapter.'],
+      },
+    ];
+  }
+  return [
+    {
+      cause: 'webgpu_failed',
+      backend: 'webgpu',
+      severity: 'warn',
+      summary: 'The webgpu backend failed to start',
+      ...withDetail,
+      actions: [`Reinstall the WebGPU packages: \`npm install ${WEBGPU_PACKAGES.dawn} ${WEBGPU_PACKAGES.tfjs}\`.`, 'Update the GPU driver, then restart.'],
+    },
+  ];
+}
+
 function wasmFindings(input: DiagnosisInput): DiagnosisFinding[] {
   const { attempt, backend } = input;
   if (backend === 'wasm' && attempt.wasm.simd === false) {
@@ -387,11 +531,16 @@ function wasmFindings(input: DiagnosisInput): DiagnosisFinding[] {
   return [];
 }
 
+function onRealGpuOf(input: DiagnosisInput): boolean {
+  const w = input.attempt.webgpu;
+  return (input.backend === 'webgpu' || w?.hostOnly === true) && w?.adapter?.software === false;
+}
+
 /** Classify what the backend search and the probes saw. */
 export function diagnoseCompute(input: DiagnosisInput): ComputeDiagnosis {
   const { attempt, machine, backend } = input;
   const findings: DiagnosisFinding[] = [];
-  if (attempt.prefer !== 'tensorflow' && backend !== 'tensorflow') {
+  if (attempt.prefer !== 'tensorflow' && backend !== 'tensorflow' && !(attempt.prefer === 'webgpu' && onRealGpuOf(input))) {
     findings.push({
       cause: 'preference',
       backend: attempt.prefer,
@@ -400,14 +549,24 @@ export function diagnoseCompute(input: DiagnosisInput): ComputeDiagnosis {
       actions: [`Set the default backend to 'auto' in Preferences${attempt.preferSource?.includes('DLAB_BACKEND') ? ' and unset DLAB_BACKEND' : ''} to use the best available, then restart.`],
     });
   }
-  const tfFindings = attempt.prefer === 'tensorflow' || backend === 'tensorflow' ? tensorflowFindings(input) : [];
-  findings.push(...tfFindings, ...wasmFindings(input));
+  const onRealGpu = onRealGpuOf(input);
+  const tfFindings = (attempt.prefer === 'tensorflow' || backend === 'tensorflow' ? tensorflowFindings(input) : []).map((f) =>
+    // WebGPU already trains on the GPU: what tensorflow (CUDA) lacks is then only worth knowing
+    onRealGpu ? { ...f, severity: 'info' as const } : f,
+  );
+  findings.push(...tfFindings, ...webgpuFindings(input), ...wasmFindings(input));
 
-  const usingGpu = backend === 'tensorflow' ? (attempt.tensorflow.usingGpu ?? machine.recheck?.usingGpu ?? null) : false;
+  const usingGpu = backend === 'tensorflow' ? (attempt.tensorflow.usingGpu ?? machine.recheck?.usingGpu ?? null) : backend === 'webgpu' && onRealGpu;
   const fixable = findings.some((f) => f.severity === 'warn');
   const best = !fixable && findings.every((f) => f.cause !== 'preference');
   const top = findings.find((f) => f.severity === 'warn') ?? findings[0];
-  const where = backend === 'tensorflow' ? (usingGpu ? 'tensorflow (CUDA GPU)' : usingGpu === false ? 'tensorflow (CPU)' : 'tensorflow') : backend === 'wasm' ? `wasm${attempt.wasm.simd === false ? '' : ' (SIMD)'}` : 'cpu (pure JS)';
+  const gpuName = attempt.webgpu?.adapter ? adapterLabel(attempt.webgpu.adapter) : '';
+  const where =
+    backend === 'tensorflow'
+      ? usingGpu ? 'tensorflow (CUDA GPU)' : usingGpu === false ? 'tensorflow (CPU)' : 'tensorflow'
+      : backend === 'webgpu'
+        ? `webgpu (${gpuName || 'GPU'})`
+        : backend === 'wasm' ? `wasm${attempt.wasm.simd === false ? '' : ' (SIMD)'}` : 'cpu (pure JS)';
   const headline = top ? `${where} — ${top.summary}` : `${where} — the best backend for this machine`;
   return {
     backend,
@@ -422,6 +581,7 @@ export function diagnoseCompute(input: DiagnosisInput): ComputeDiagnosis {
       tfjsNodeGpu: machine.package.installed ? (machine.package.version ?? 'installed') : null,
       usingGpu,
       wasmSimd: attempt.wasm.simd ?? null,
+      webgpu: attempt.webgpu?.adapter ? { ...attempt.webgpu.adapter, limits: { ...attempt.webgpu.adapter.limits } } : null,
     },
     rechecked: machine.tensorflowLog !== undefined,
   };
@@ -534,6 +694,27 @@ export function probeCudaLibraries(platform: string, env: NodeJS.ProcessEnv, pfs
   return null;
 }
 
+/** Whether the Vulkan loader Dawn opens (libvulkan.so.1 / vulkan-1.dll) is found (null: not applicable, e.g. macOS). */
+export function probeVulkanLoader(platform: string, env: NodeJS.ProcessEnv, pfs: ProbeFs): boolean | null {
+  if (platform === 'linux') {
+    const lib = 'libvulkan.so.1';
+    const cache = safe(() => pfs.readFileSync('/etc/ld.so.cache').toString('latin1'), '');
+    const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu'];
+    return cache.includes(`${lib}\0`) || dirs.some((d) => pfs.existsSync(path.join(d, lib)));
+  }
+  if (platform === 'win32') {
+    const sysRoot = env.SystemRoot ?? env.windir ?? 'C:\\Windows';
+    return pfs.existsSync(path.win32.join(sysRoot, 'System32', 'vulkan-1.dll'));
+  }
+  return null;
+}
+
+/** Whether a GPU device node exists (Linux: /dev/dri/renderD*, /dev/nvidia0; null elsewhere). */
+export function probeGpuDevice(platform: string, pfs: ProbeFs): boolean | null {
+  if (platform !== 'linux') return null;
+  return pfs.existsSync('/dev/nvidia0') || safe(() => pfs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD')), false);
+}
+
 /** Gather the machine half of the diagnosis (files only: fast, no process started). */
 export function probeMachine(opts: ProbeOptions = {}): MachineProbe {
   const platform = opts.platform ?? process.platform;
@@ -546,6 +727,8 @@ export function probeMachine(opts: ProbeOptions = {}): MachineProbe {
   return {
     platform,
     arch,
+    vulkanLoader: probeVulkanLoader(platform, env, pfs),
+    gpuDevice: probeGpuDevice(platform, pfs),
     package: probePackage(dir, platform, pfs),
     nvidia,
     // only worth listing where a GPU backend could run

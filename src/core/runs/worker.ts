@@ -19,7 +19,8 @@ import { readCodes, writeCodes } from '../training/codes.js';
 import { evaluateRun, evaluateSample } from './evaluate-run.js';
 import { periodicEval } from '../training/config.js';
 import type { FileRecord, FromWorker, StartMessage, ToWorker } from './protocol.js';
-import { initBackend } from '../compute/backend.js';
+import { backendLabel, initBackend, isAsyncBackend } from '../compute/backend.js';
+import { DeviceLostError } from '../compute/webgpu.js';
 import { createRunTrainer, NonFiniteError } from '../training/run-trainer.js';
 import { pidAlive } from '../util/process.js';
 
@@ -58,30 +59,34 @@ function fileRecords(labDir: string, dir: string): FileRecord[] {
 async function run(msg: StartMessage): Promise<void> {
   const { config: cfg, labDir, runDir } = msg;
   const threads = Math.max(1, msg.threads ?? 1);
-  const backend = await initBackend({ ...(cfg.backend ? { prefer: cfg.backend } : {}), threads });
+  // a worker reads tensors asynchronously only in its steps: it may train on webgpu
+  const backend = await initBackend({ ...(cfg.backend ? { prefer: cfg.backend } : {}), threads, asyncReads: true });
+  const asyncSteps = isAsyncBackend(backend.backend);
   const rows = new Map<string, StoredDatasetRow>(msg.datasetRows.map((r) => [r.id, r]));
   const dataset = await openDataset(cfg.datasetId, (id) => rows.get(id), labDir, { openDerived });
-  const trainer = await createRunTrainer(cfg, dataset);
+  const trainer = await createRunTrainer(cfg, dataset, { training: true });
   if (msg.resumeFrom) await trainer.restore(msg.resumeFrom);
-  await send({ type: 'started', backend: backend.backend, notes: backend.notes, step: trainer.step, threads: backend.threads ?? 1 });
+  await send({ type: 'started', backend: backendLabel(backend), notes: backend.notes, step: trainer.step, threads: backend.threads ?? 1 });
 
   const codesDir = path.join(runDir, 'codes');
   const evaluate = async () => {
     const req = msg.evaluate;
     if (!req || req.metrics.length === 0) return;
-    if (!fs.existsSync(path.join(codesDir, 'means.npy'))) {
-      await writeCodes(trainer, dataset, Math.max(cfg.codesSamples, 1500), cfg.seed, codesDir);
-    }
-    const total = req.metrics.length;
-    let index = 0;
-    await evaluateRun(trainer, dataset, readCodes(codesDir), {
-      ...req,
-      onMetric: (score) => void send({ type: 'evaluation', score, index: index++, total }),
+    await trainer.onHost(async () => {
+      if (!fs.existsSync(path.join(codesDir, 'means.npy'))) {
+        await writeCodes(trainer, dataset, Math.max(cfg.codesSamples, 1500), cfg.seed, codesDir);
+      }
+      const total = req.metrics.length;
+      let index = 0;
+      await evaluateRun(trainer, dataset, readCodes(codesDir), {
+        ...req,
+        onMetric: (score) => void send({ type: 'evaluation', score, index: index++, total }),
+      });
     });
   };
   if (msg.mode === 'evaluate' && msg.evaluate?.points !== undefined) {
     const { step: _step, points, ...req } = msg.evaluate;
-    const ev = await evaluateSample(trainer, dataset, { ...req, points });
+    const ev = await trainer.onHost(() => evaluateSample(trainer, dataset, { ...req, points }));
     await send({ type: 'series', ...ev });
     await send({ type: 'done', step: trainer.step });
     return;
@@ -107,12 +112,14 @@ async function run(msg: StartMessage): Promise<void> {
   const periodic = periodicEval(cfg);
   const scoreNow = async () => {
     if (!periodic) return;
-    const ev = await evaluateSample(trainer, dataset, {
-      metrics: periodic.metrics,
-      ...(periodic.settings ? { settings: periodic.settings } : {}),
-      seed: cfg.seed,
-      points: periodic.samples,
-    });
+    const ev = await trainer.onHost(() =>
+      evaluateSample(trainer, dataset, {
+        metrics: periodic.metrics,
+        ...(periodic.settings ? { settings: periodic.settings } : {}),
+        seed: cfg.seed,
+        points: periodic.samples,
+      }),
+    );
     await send({ type: 'series', ...ev });
   };
 
@@ -122,10 +129,15 @@ async function run(msg: StartMessage): Promise<void> {
   while (trainer.step < cfg.steps) {
     let out;
     try {
-      out = trainer.trainStep();
+      out = asyncSteps ? await trainer.trainStepAsync() : trainer.trainStep();
     } catch (e) {
       if (e instanceof NonFiniteError) {
         await send({ type: 'failed', step: trainer.step, error: e.message, kind: 'nonfinite' });
+        return;
+      }
+      if (e instanceof DeviceLostError) {
+        // nothing on the device can be read any more: the last checkpoint written is the run's state
+        await send({ type: 'failed', step: trainer.step, error: e.message, kind: 'error' });
         return;
       }
       throw e;
@@ -158,7 +170,7 @@ async function run(msg: StartMessage): Promise<void> {
   }
   await checkpoint();
   if (cfg.codesSamples > 0) {
-    const files = await writeCodes(trainer, dataset, cfg.codesSamples, cfg.seed, codesDir);
+    const files = await trainer.onHost(() => writeCodes(trainer, dataset, cfg.codesSamples, cfg.seed, codesDir));
     await send({ type: 'codes', samples: cfg.codesSamples, files: files.flatMap((f) => fileRecords(labDir, path.dirname(f)).filter((r) => r.path.endsWith(path.basename(f)))) });
   }
   await evaluate();

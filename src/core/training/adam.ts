@@ -7,10 +7,16 @@
  * memory, reads gradients straight from the backend (a view of the wasm heap
  * where possible), and writes each updated weight back with one assign. State
  * is exact Float32 data, so a checkpoint restores it bit for bit.
+ *
+ * On a device backend (webgpu: reads are asynchronous only) the same update
+ * runs on the device as tfjs ops (`applyOnDevice`): the moments live in
+ * tensors beside the weights, nothing is read back per step, and `pull()`
+ * (async) copies weights and moments into the Float32Arrays for checkpoints.
  */
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import type { AdamSettings } from '../models/objectives/types.js';
 import type { Tf } from '../compute/backend.js';
+import { readOnDevice } from '../compute/webgpu.js';
 
 export interface AdamSlot {
   name: string;
@@ -18,6 +24,9 @@ export interface AdamSlot {
   w: Float32Array;
   m: Float32Array;
   v: Float32Array;
+  /** The moments on the device (device mode only). */
+  mT?: Variable;
+  vT?: Variable;
 }
 
 export class Adam {
@@ -28,11 +37,78 @@ export class Adam {
     private readonly tf: Tf,
     readonly settings: AdamSettings,
     params: readonly { name: string; variable: Variable }[],
+    /** Keep the moments on the device and update there (async-only backends); `pull()` fills the arrays. */
+    readonly onDevice = false,
   ) {
     this.slots = params.map((p) => {
+      if (onDevice) {
+        const n = p.variable.size;
+        const mT = tf.variable(tf.zeros(p.variable.shape), false);
+        const vT = tf.variable(tf.zeros(p.variable.shape), false);
+        return { name: p.name, variable: p.variable, w: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n), mT, vT };
+      }
       const w = Float32Array.from(p.variable.dataSync() as Float32Array);
       return { name: p.name, variable: p.variable, w, m: new Float32Array(w.length), v: new Float32Array(w.length) };
     });
+  }
+
+  /** Device mode: copy weights and moments from the device into the slots' arrays (checkpoints). */
+  async pull(): Promise<void> {
+    if (!this.onDevice) return;
+    for (const s of this.slots) {
+      s.w.set(await readOnDevice(s.variable));
+      if (s.mT) s.m.set(await readOnDevice(s.mT));
+      if (s.vT) s.v.set(await readOnDevice(s.vT));
+    }
+  }
+
+  /**
+   * Device mode: one 0/NaN flag per slot with a gradient, as a tensor (x·0
+   * summed: 0 for finite gradients, NaN otherwise), read with the losses.
+   */
+  nonFiniteFlags(grads: Record<string, Tensor>): { names: string[]; flags: Tensor | null } {
+    const tf = this.tf;
+    const names: string[] = [];
+    const parts: Tensor[] = [];
+    for (const s of this.slots) {
+      const g = grads[s.variable.name];
+      if (!g) continue;
+      names.push(s.name);
+      parts.push(tf.sum(tf.mul(g, 0)));
+    }
+    if (!parts.length) return { names, flags: null };
+    const flags = tf.stack(parts);
+    for (const p of parts) p.dispose();
+    return { names, flags };
+  }
+
+  /** The same update as `apply`, as tfjs ops on the device (no reads). */
+  applyOnDevice(grads: Record<string, Tensor>): void {
+    const tf = this.tf;
+    const { lr, beta1, beta2, epsilon } = this.settings;
+    this.t += 1;
+    const t = this.t;
+    const lrT = (lr * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
+    tf.tidy(() => {
+      for (const s of this.slots) {
+        const g = grads[s.variable.name];
+        if (!g || !s.mT || !s.vT) continue;
+        const m = tf.add(tf.mul(s.mT, beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(s.vT, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const w = tf.sub(s.variable, tf.div(tf.mul(m, lrT), tf.add(tf.sqrt(v), epsilon)));
+        s.mT.assign(m);
+        s.vT.assign(v);
+        s.variable.assign(w);
+      }
+    });
+  }
+
+  /** Free the device moments. */
+  dispose(): void {
+    for (const s of this.slots) {
+      s.mT?.dispose();
+      s.vT?.dispose();
+    }
   }
 
   get variables(): Variable[] {
@@ -93,5 +169,13 @@ export class Adam {
     const t = tf.tensor(s.w, s.variable.shape, 'float32');
     s.variable.assign(t);
     t.dispose();
+    if (s.mT && s.vT) {
+      const m = tf.tensor(s.m, s.variable.shape, 'float32');
+      const v = tf.tensor(s.v, s.variable.shape, 'float32');
+      s.mT.assign(m);
+      s.vT.assign(v);
+      m.dispose();
+      v.dispose();
+    }
   }
 }

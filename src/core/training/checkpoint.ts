@@ -52,6 +52,8 @@ function groups(tr: Trainer): [('main' | 'aux'), Adam][] {
 
 export async function saveCheckpoint(tr: Trainer, dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
+  // device backends (webgpu): weights and moments come down with async reads first
+  await tr.pull();
   const entries: TensorEntry[] = [];
   const chunks: Float32Array[] = [];
   let offset = 0;

@@ -23,7 +23,8 @@ import { getObjective, resolveModelParams } from '../models/registry.js';
 import { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
 import type { BackendName, Tf } from '../compute/backend.js';
-import { backendName, getTf } from '../compute/backend.js';
+import { backendName, getTf, isAsyncBackend } from '../compute/backend.js';
+import { assertDeviceAlive, loseWebgpuDevice, readOnDevice } from '../compute/webgpu.js';
 import type { StepProbe } from '../compute/profile.js';
 import { restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { pairOptions, samplePairs } from './pairs.js';
@@ -72,6 +73,21 @@ export class NonFiniteError extends Error {
 /** Randomness of one step. */
 export function stepRng(seed: number, step: number): Rng {
   return new Rng(seed).fork(`step:${step}`);
+}
+
+interface Grads {
+  mainGrads: { value: Scalar; grads: Record<string, Tensor> };
+  auxGrads: { value: Scalar; grads: Record<string, Tensor> } | null;
+  terms: Record<string, Scalar>;
+  auxTerms: Record<string, Scalar>;
+  klPerDim: Tensor1D | undefined;
+  toDispose: Tensor[];
+}
+
+/** DLAB_WEBGPU_LOSE_AT_STEP=N destroys the GPU device at step N (tests of the lost-device path). */
+function loseDeviceAtStep(): number | null {
+  const v = process.env['DLAB_WEBGPU_LOSE_AT_STEP'];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
 }
 
 let trainerCounter = 0;
@@ -130,8 +146,10 @@ export class Trainer {
       ...(this.decoder?.params ?? []).map((p) => ({ name: `decoder/${p.name}`, variable: p.variable })),
       ...this.instance.extraParams.map((p) => ({ name: `objective/${p.name}`, variable: p.variable })),
     ];
-    this.main = new Adam(tf, { lr: this.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, mainParams);
-    this.aux = this.instance.aux ? new Adam(tf, this.instance.aux.adam, this.instance.aux.params) : null;
+    // the backend active now decides (a host copy of a webgpu trainer is built with wasm/cpu active)
+    const onDevice = isAsyncBackend(tf.getBackend() as BackendName);
+    this.main = new Adam(tf, { lr: this.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, mainParams, onDevice);
+    this.aux = this.instance.aux ? new Adam(tf, this.instance.aux.adam, this.instance.aux.params, onDevice) : null;
   }
 
   get modelId(): string {
@@ -181,11 +199,9 @@ export class Trainer {
     return { x, mean, logvar, z, logits };
   }
 
-  /** One optimisation step. */
-  step(): StepResult {
-    this.assertLive();
+  /** The batch, forward pass and gradients of step `s` (the caller reads, applies and disposes). */
+  private gradients(s: number): Grads {
     const tf = this.tf;
-    const s = this.stepCount;
     const probe = this.probe;
     probe?.enter('batch');
     const rng = stepRng(this.seed, s);
@@ -232,7 +248,21 @@ export class Trainer {
         }, this.aux.variables);
         toDispose.push(auxGrads.value, ...Object.values(auxGrads.grads), ...Object.values(auxTerms));
       }
+      return { mainGrads, auxGrads, terms, auxTerms, klPerDim, toDispose };
+    } catch (e) {
+      for (const t of toDispose) t.dispose();
+      throw e;
+    }
+  }
 
+  /** One optimisation step (backends with synchronous reads: wasm, cpu, tensorflow). */
+  step(): StepResult {
+    this.assertLive();
+    if (this.main.onDevice) throw new Error(`the ${this.backend} backend reads asynchronously only: use stepAsync()`);
+    const s = this.stepCount;
+    const probe = this.probe;
+    const { mainGrads, auxGrads, terms, auxTerms, klPerDim, toDispose } = this.gradients(s);
+    try {
       probe?.enter('read');
       const losses: Record<string, number> = {};
       for (const [k, v] of Object.entries(terms)) losses[k] = v.dataSync()[0]!;
@@ -253,6 +283,55 @@ export class Trainer {
     } finally {
       for (const t of toDispose) t.dispose();
     }
+  }
+
+  /**
+   * One optimisation step on any backend, reading with `await data()`: the
+   * batch goes up, one vector of the logged scalars (loss terms, KL per
+   * dimension, a finiteness flag per gradient) comes down, and on a device
+   * backend Adam updates on the device. On wasm/cpu it equals `step()`.
+   */
+  async stepAsync(): Promise<StepResult> {
+    this.assertLive();
+    if (!this.main.onDevice) return this.step();
+    assertDeviceAlive();
+    const tf = this.tf;
+    const s = this.stepCount;
+    if (loseDeviceAtStep() === s) loseWebgpuDevice();
+    const { mainGrads, auxGrads, terms, auxTerms, klPerDim, toDispose } = this.gradients(s);
+    try {
+      const names = [...Object.keys(terms), ...Object.keys(auxTerms)];
+      const main = this.main.nonFiniteFlags(mainGrads.grads);
+      const aux = auxGrads && this.aux ? this.aux.nonFiniteFlags(auxGrads.grads) : { names: [], flags: null };
+      const parts: Tensor[] = [...Object.values(terms), ...Object.values(auxTerms)].map((t) => tf.reshape(t, [1]));
+      if (klPerDim) parts.push(klPerDim);
+      if (main.flags) parts.push(main.flags);
+      if (aux.flags) parts.push(aux.flags);
+      const all = tf.concat(parts);
+      for (const p of parts) if (p !== klPerDim) p.dispose();
+      toDispose.push(all);
+      const values = await readOnDevice(all);
+      const losses: Record<string, number> = {};
+      names.forEach((k, i) => (losses[k] = values[i]!));
+      for (const [k, v] of Object.entries(losses)) if (!Number.isFinite(v)) throw new NonFiniteError(s, `loss term '${k}'`, losses);
+      let o = names.length;
+      const kl = klPerDim ? Array.from(values.subarray(o, (o += klPerDim.size))) : undefined;
+      for (const group of [main, aux]) {
+        for (const name of group.names) if (values[o++] !== 0) throw new NonFiniteError(s, `gradient of ${name}`, losses);
+      }
+      this.main.applyOnDevice(mainGrads.grads);
+      if (auxGrads && this.aux) this.aux.applyOnDevice(auxGrads.grads);
+      this.stepCount = s + 1;
+      return kl ? { step: s, losses, klPerDim: kl } : { step: s, losses };
+    } finally {
+      for (const t of toDispose) t.dispose();
+    }
+  }
+
+  /** Device mode: copy weights and optimiser moments into host arrays (before a checkpoint or a host copy). */
+  async pull(): Promise<void> {
+    await this.main.pull();
+    await this.aux?.pull();
   }
 
   /** Posterior codes of images given as N×H×W×C float32 in [0, 1]. */
@@ -323,7 +402,11 @@ export class Trainer {
     if (this.disposed) return;
     this.disposed = true;
     disposeParams(this.main.slots);
-    if (this.aux) disposeParams(this.aux.slots);
+    this.main.dispose();
+    if (this.aux) {
+      disposeParams(this.aux.slots);
+      this.aux.dispose();
+    }
   }
 
   private assertLive(): void {

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { ComputeBackend } from '../domain.js';
 
-export const BackendPreference = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
+export const BackendPreference = z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 export type BackendPreference = z.infer<typeof BackendPreference>;
 export const Theme = z.enum(['dark', 'light']);
 export type Theme = z.infer<typeof Theme>;
@@ -118,6 +118,14 @@ export const DiagnosisCause = z.enum([
   'cudnn_missing',
   'tensorflow_on_cpu',
   'tensorflow_failed',
+  'webgpu_not_installed',
+  'webgpu_no_vulkan',
+  'webgpu_no_adapter',
+  'webgpu_device_failed',
+  'webgpu_failed',
+  'webgpu_software',
+  'webgpu_device_lost',
+  'webgpu_runs',
   'wasm_no_simd',
   'wasm_failed',
 ]);
@@ -166,6 +174,19 @@ export const ComputeDiagnosis = z.object({
     tfjsNodeGpu: z.string().nullable(),
     usingGpu: z.boolean().nullable(),
     wasmSimd: z.boolean().nullable(),
+    /** The WebGPU adapter (Dawn), when one was found. */
+    webgpu: z
+      .object({
+        vendor: z.string(),
+        architecture: z.string(),
+        device: z.string(),
+        description: z.string(),
+        via: z.enum(['default', 'software']),
+        software: z.boolean(),
+        limits: z.record(z.string(), z.number()),
+      })
+      .nullable()
+      .optional(),
   }),
   /** Whether TensorFlow's own log was read in a child process (`recheck`). */
   rechecked: z.boolean(),
