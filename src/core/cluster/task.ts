@@ -8,6 +8,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { EventBus } from '../events.js';
 import { exportBundle, importBundle, type BundleDeps } from '../export/bundle.js';
 import type { RunSupervisor } from '../runs/supervisor.js';
 import type { StudyService } from '../studies/service.js';
@@ -17,6 +18,7 @@ import { nowIso } from '../store/db.js';
 import { readManifest, readTaskState, resultPath, taskDir, writeTaskState, type TaskState } from './job.js';
 
 export interface TaskLab extends BundleDeps {
+  events: EventBus;
   studies: StudyService;
   supervisor: RunSupervisor;
   close(): Promise<void>;
@@ -86,7 +88,17 @@ export async function runClusterTask(o: TaskOptions): Promise<number> {
       save({ runId });
       o.log(`task ${o.index}: training ${runId}${c.run ? ` from step ${c.run.step}` : ''}`);
       if (signalled) onTerm();
-      const end = await lab.supervisor.waitFor(runId, 2 ** 31 - 1);
+      // progress in the log and the state file (status shows it), about every tenth of the run
+      let lastTenth = -1;
+      const offProgress = lab.events.on('runs/progress', (p) => {
+        if (p.id !== runId) return;
+        const tenth = Math.floor((10 * p.step) / Math.max(1, p.totalSteps));
+        if (tenth === lastTenth) return;
+        lastTenth = tenth;
+        save({ step: p.step });
+        o.log(`task ${o.index}: step ${p.step}/${p.totalSteps} loss ${(p.losses.loss ?? NaN).toFixed(3)} ${p.stepsPerSec.toFixed(1)} steps/s`);
+      });
+      const end = await lab.supervisor.waitFor(runId, 2 ** 31 - 1).finally(offProgress);
       save({ step: end.step });
       if (end.status !== 'finished') {
         const paused = signalled || end.status === 'paused';
