@@ -23,6 +23,7 @@ import { openDerived } from './perturbations/open.js';
 import { openDb, schemaVersion, type Db } from './store/db.js';
 import { RunRepository } from './store/runs.js';
 import { createStudiesRoom } from './studies/handlers.js';
+import { createClusterRoom } from './cluster/room.js';
 import type { StudyService } from './studies/service.js';
 import { backendLabel, initBackend, type BackendInfo } from './compute/backend.js';
 import type { RunSupervisor, WorkerEntry } from './runs/supervisor.js';
@@ -106,6 +107,7 @@ export class Lab {
         }),
       );
       this.studies = studies.studies;
+      const cluster = w.add('cluster', () => createClusterRoom({ db, labDir, runs: this.runs, datasets: this.datasets, studies: this.studies, info: () => this.info() }));
       const exporting = w.add('export', () => createExportRoom({ labDir }));
       const app = w.add('app', () =>
         createAppRoom({
@@ -122,6 +124,7 @@ export class Lab {
         ...jobs.handlers,
         ...perturbations.handlers,
         ...studies.handlers,
+        ...cluster.handlers,
         ...exporting.handlers,
         ...app.handlers,
       };

@@ -14,6 +14,7 @@ import { perturbRequests } from './requests/perturb.js';
 import { appRequests } from './requests/app.js';
 import { exportRequests } from './requests/exporting.js'; // compare/export room
 import { studyRequests } from './requests/studies.js'; // studies room
+import { clusterRequests } from './requests/cluster.js'; // cluster room
 import { JobInfo } from './jobs.js';
 export type { SampleResult } from './requests/datasets.js';
 
@@ -29,6 +30,7 @@ export const requests = {
   ...importRequests,
   ...appRequests,
   ...studyRequests, // studies room
+  ...clusterRequests, // cluster room
   ...exportRequests, // compare/export room
 } as const;
 

@@ -6,7 +6,7 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const tmp = tmpDir();
 afterAll(() => tmp.cleanup());
-const ROOMS = ['store', 'jobs', 'datasets', 'runs', 'perturbations', 'studies', 'export', 'app'];
+const ROOMS = ['store', 'jobs', 'datasets', 'runs', 'perturbations', 'studies', 'cluster', 'export', 'app'];
 
 describe('the wiring place', () => {
   it('builds the rooms in order and closes each once, in reverse build order', async () => {

@@ -286,6 +286,20 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   },
   'exports/file': { valid: [{ path: 'study-1/table1.tex' }], invalid: [{}, { path: '' }, { path: 'x'.repeat(1025) }, { path: 3 }] },
   // end compare/export
+  // cluster room
+  'cluster/check': { valid: [{}], invalid: [null, { sbatch: '/usr/bin/sbatch' }, 'x'] },
+  'cluster/preview': {
+    valid: [{ studyId: 'study-1' }, { studyId: 'study-1', options: { partition: 'gpu', gres: 'gpu:1', cpusPerTask: 4, mem: '16G', time: '02:00:00', account: 'lab', qos: 'normal', arrayLimit: 8, extra: ['#SBATCH --constraint=a100'] } }],
+    invalid: [{}, { studyId: '../x' }, { studyId: 'study-1', options: { partition: 'a b' } }, { studyId: 'study-1', options: { time: 'soon' } }, { studyId: 'study-1', options: { extra: ['rm -rf /'] } }, { studyId: 'study-1', options: { extra: ['#SBATCH --x\n#SBATCH --y'] } }, { studyId: 'study-1', options: { cpusPerTask: 0 } }, { studyId: 'study-1', options: { nodes: 3 } }],
+  },
+  'cluster/submit': {
+    valid: [{ studyId: 'study-1' }, { studyId: 'study-1', options: { arrayLimit: 2, partition: 'debug' } }],
+    invalid: [{}, { studyId: 5 }, { studyId: 'study-1', options: { arrayLimit: -1 } }, { studyId: 'study-1', options: { gres: 'gpu:1;reboot' } }, { studyId: 'study-1', dryRun: true }],
+  },
+  'cluster/status': { valid: [{ studyId: 'study-1' }, { studyId: 'study-1', collect: false }], invalid: [{}, { studyId: 'study-1', collect: 'yes' }, { studyId: '' }] },
+  'cluster/cancel': { valid: [{ studyId: 'study-1' }], invalid: [{}, { studyId: 'study-1', index: 2 }, { studyId: null }] },
+  'cluster/resubmit': { valid: [{ studyId: 'study-1' }], invalid: [{}, { studyId: 'study-1', failed: 'all' }, { id: 'study-1' }] },
+  // end cluster
 };
 
 describe('contract schemas', () => {
