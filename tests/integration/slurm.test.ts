@@ -157,6 +157,16 @@ describe.skipIf(!hasSlurm || !isRoot)('a study on a real one-node Slurm', () => 
     const table = runDlab(['study', 'results', studyId, ...lab]);
     expect(table.stdout).toMatch(/AE\s+0\.\d+ ± – \(1\)/);
     expect(table.stdout).toMatch(/β-VAE\s+0\.\d+ ± – \(1\)/);
+    // the same through the contract (what the GUI's cluster panel asks)
+    const l = await Lab.open({ labDir, adoptQueuedRuns: false });
+    try {
+      expect((await l.handlers['cluster/check']({})).ok).toBe(true);
+      const viaContract = await l.handlers['cluster/status']({ studyId, collect: false });
+      expect(viaContract.cells.filter((c) => c.state === 'done')).toHaveLength(4);
+      await expect(l.handlers['cluster/preview']({ studyId })).rejects.toThrow(/nothing to submit/);
+    } finally {
+      await l.close();
+    }
     console.log(`slurm study: first round ${firstRound.toFixed(0)} s, all ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }, 600_000);
 });
