@@ -25,6 +25,18 @@ function chromium() {
   return false;
 }
 
+// The webgpu unit tests run Dawn on Mesa's software rasteriser (llvmpipe) where no GPU is.
+const MESA = ['libegl1', 'libegl-mesa0', 'libgles2', 'libgl1-mesa-dri'];
+function mesa() {
+  if (process.platform !== 'linux' || !fs.existsSync('/usr/bin/dpkg')) return;
+  if (spawnSync('dpkg', ['-s', ...MESA], { stdio: 'ignore' }).status === 0) return;
+  if (process.getuid?.() === 0 && fs.existsSync('/usr/bin/apt-get')) {
+    console.log('Installing Mesa (EGL/GLES, llvmpipe) for the webgpu tests…');
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    spawnSync('apt-get', ['install', '-y', '-qq', ...MESA], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else console.error(`The webgpu tests need Mesa's software rasteriser: apt-get install ${MESA.join(' ')}`);
+}
+
 const steps = [
   ['typecheck (tsc)', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.node.json', '--noEmit']],
   ['typecheck (e2e)', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.e2e.json', '--noEmit']],
@@ -42,6 +54,7 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 for (const [name, argv, project] of steps) {
+  if (project === 'unit') mesa();
   if (project === 'e2e' && !chromium()) {
     failures.push(name);
     continue;

@@ -98,12 +98,12 @@ export const trainCommand: Command = {
     if (threads !== undefined) config.threads = threads;
     const backend = flagString(ctx.args, 'backend');
     if (backend) {
-      if (!['tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, wasm or cpu');
+      if (!['tensorflow', 'webgpu', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be tensorflow, webgpu, wasm or cpu');
       config.backend = backend as RunConfig['backend'];
     }
     return withLab(ctx, async (lab) => {
       const [run] = await lab.handlers['runs/launch']({ config: { ...config, seed: undefined } as never, seeds: [config.seed] });
-      if (!ctx.json) ctx.out(`run ${run!.id}: ${model} on ${datasetId}, ${steps} steps, backend ${lab.info().backend}`);
+      if (!ctx.json) ctx.out(`run ${run!.id}: ${model} on ${datasetId}, ${steps} steps, backend ${lab.info().backendLabel ?? lab.info().backend}`);
       const s = await follow(ctx, lab, run!.id);
       printSummary(ctx, s);
       return s.status === 'finished' ? 0 : s.status === 'paused' ? 130 : 1;

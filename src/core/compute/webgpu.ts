@@ -180,7 +180,9 @@ export async function initWebgpu(tf: Tf, attempt: WebgpuAttempt, opts: { allowSo
     } catch {
       Object.defineProperty(g.navigator, 'gpu', { value: chosen.gpu, configurable: true });
     }
-    const mod = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as { WebGPUBackend: new (d: GPUDevice, info?: GPUAdapterInfo) => unknown };
+    // a variable specifier: the optional package is loaded from node_modules, never bundled
+    const tfjsWebgpu = '@tensorflow/tfjs-backend-webgpu';
+    const mod = (await import(/* @vite-ignore */ tfjsWebgpu)) as { WebGPUBackend: new (d: GPUDevice, info?: GPUAdapterInfo) => unknown };
     const adapterInfoObj = (chosen.adapter as unknown as { info?: GPUAdapterInfo }).info;
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new mod.WebGPUBackend(device, adapterInfoObj) as never, 3);

@@ -328,6 +328,29 @@ export class Trainer {
     }
   }
 
+  /**
+   * The loss terms and gradients (by parameter name) of the next step, read
+   * with `await data()` and applied to nothing (backend comparisons).
+   */
+  async gradientsAsync(): Promise<{ losses: Record<string, number>; grads: Record<string, Float32Array> }> {
+    this.assertLive();
+    const { mainGrads, auxGrads, terms, auxTerms, toDispose } = this.gradients(this.stepCount);
+    try {
+      const losses: Record<string, number> = {};
+      for (const [k, v] of [...Object.entries(terms), ...Object.entries(auxTerms)]) losses[k] = (await readOnDevice(v))[0]!;
+      const grads: Record<string, Float32Array> = {};
+      for (const [adam, g] of [[this.main, mainGrads], ...(auxGrads && this.aux ? [[this.aux, auxGrads] as const] : [])] as const) {
+        for (const s of adam.slots) {
+          const t = g.grads[s.variable.name];
+          if (t) grads[s.name] = Float32Array.from(await readOnDevice(t));
+        }
+      }
+      return { losses, grads };
+    } finally {
+      for (const t of toDispose) t.dispose();
+    }
+  }
+
   /** Device mode: copy weights and optimiser moments into host arrays (before a checkpoint or a host copy). */
   async pull(): Promise<void> {
     await this.main.pull();
