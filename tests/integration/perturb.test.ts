@@ -214,6 +214,9 @@ describe('perturbations/save (uniform noise)', () => {
       expect(a.samples).toBe(40);
       expect(Number.isFinite(a.alignmentDistance)).toBe(true);
     }
+    // the noise dataset's per-image noise is cancelled with a second draw of it; the parent is deterministic
+    expect(r.analysis.estimator).toBe('cross-replica');
+    expect(r.compareTo!.analysis.estimator).toBe('single');
     // noise on every image: no step leaves a noisy image unchanged, while the clean parent has unchanged steps
     expect(r.analysis.zeroStepFraction.every((z) => z === 0)).toBe(true);
     // Expected from the definition (binary parent, clipped noise): a pixel at 0 gets n = max(0, u), one at 1

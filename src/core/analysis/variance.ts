@@ -35,6 +35,26 @@
  *     of the local Gram D(w)ᵀD(w) — the dataset-side counterpart of the
  *     decoder's "distance to orthogonality" (geometry.ts).
  *
+ * NOISE THAT IS NOT STRUCTURE. A perturbation that adds noise drawn
+ * independently for every image (the uniform-noise control) adds to every
+ * step difference the difference of two noise images, n(w + e_k) − n(w).
+ * Products of two step differences then gain E‖n‖² on and off the diagonal
+ * (the shared n(w)), i.e. G + σ²P·(I + 11ᵀ): the principal directions turn
+ * towards (1, …, 1)/√K for a reason that has nothing to do with how the
+ * factors change the images — and that a decoder, a smooth function of the
+ * factors, cannot even represent. So when a `replica` is given (the same
+ * dataset with the noise drawn again: another seed of a resampleable
+ * perturbation) every product is taken across the two, ½(<d_k, d′_l> +
+ * <d′_k, d_l>): the noise terms are independent and cancel in expectation,
+ * and what is measured is the Gram of the smooth part E[x | w] (for noise
+ * clipped to [0, 1] on binary images, an affine function of the clean image:
+ * the same directions). Without a replica (deterministic datasets: the
+ * originals, the learned manipulation) the products are taken within one
+ * rendering as before, which is the same thing for them. `estimator` says
+ * which was used. meanSquaredChange and zeroStepFraction stay the raw change
+ * of the image, noise included (what the step does to the pixels); overlap,
+ * gram, the directions and both alignment distances use the estimator.
+ *
  * WHY THE UNNORMALISED GRAM FOR THE DIRECTIONS. The normalised (cosine) matrix
  * C_kl = <d_k,d_l>/(‖d_k‖‖d_l‖) has a unit diagonal, so for two factors its
  * eigenvectors are (1, ±1)/√2 whenever C₁₂ ≠ 0 and undefined when C₁₂ = 0 —
@@ -68,11 +88,15 @@ export interface VarianceStructure {
   principalDirections: number[][];
   alignmentDistance: number;
   localAlignmentDistance: number;
+  /** 'cross-replica' (noise-cancelling, with a replica) or 'single' (products within one rendering). */
+  estimator: 'single' | 'cross-replica';
 }
 
 export interface VarianceOptions {
   samples?: number;
   seed?: number;
+  /** The same dataset with its per-image noise drawn again (same grid): products are taken across the two. */
+  replica?: GroundTruthDataset;
 }
 
 /** Step differences of every factor at one grid point into `D` (K·P, factor-major). */
@@ -114,8 +138,13 @@ export function varianceStructure(ds: GroundTruthDataset, opts: VarianceOptions 
   const K = sizes.length;
   const P = imageSize(ds.info);
   const idx = sampleIndices(sizes, samples, new Rng(seed).fork('variance-structure'));
+  const replica = opts.replica ?? null;
+  if (replica && replica.info.factors.map((f) => f.size).join(',') !== sizes.join(',')) throw new Error('the replica has another factor grid');
   const D = new Float32Array(K * P);
   const center = new Float32Array(P);
+  // without a replica, the second rendering is the first one
+  const D2 = replica ? new Float32Array(K * P) : D;
+  const center2 = replica ? new Float32Array(P) : center;
   const sq = new Float64Array(K);
   const zero = new Float64Array(K);
   const cosSum = new Float64Array(K * K);
@@ -126,20 +155,29 @@ export function varianceStructure(ds: GroundTruthDataset, opts: VarianceOptions 
   let localSum = 0;
   for (let s = 0; s < samples; s++) {
     stepDifferences(ds, idx[s]!, D, center);
+    if (replica) stepDifferences(replica, idx[s]!, D2, center2);
     for (let a = 0; a < K; a++) {
       for (let b = a; b < K; b++) {
         let dot = 0;
         const oa = a * P;
         const ob = b * P;
-        for (let j = 0; j < P; j++) dot += D[oa + j]! * D[ob + j]!;
+        if (replica) for (let j = 0; j < P; j++) dot += 0.5 * (D[oa + j]! * D2[ob + j]! + D2[oa + j]! * D[ob + j]!);
+        else for (let j = 0; j < P; j++) dot += D[oa + j]! * D[ob + j]!;
         local.data[a * K + b] = dot;
         local.data[b * K + a] = dot;
       }
     }
     for (let a = 0; a < K; a++) {
       const na = local.data[a * K + a]!;
-      sq[a]! += na;
-      if (na === 0) zero[a]!++;
+      // the raw change of the image (noise included) is what meanSquaredChange and zeroStepFraction report
+      let raw = na;
+      if (replica) {
+        raw = 0;
+        const oa = a * P;
+        for (let j = 0; j < P; j++) raw += D[oa + j]! * D[oa + j]!;
+      }
+      sq[a]! += raw;
+      if (raw === 0) zero[a]!++;
       for (let b = 0; b < K; b++) {
         G[a * K + b]! += local.data[a * K + b]!;
         const nb = local.data[b * K + b]!;
@@ -186,6 +224,7 @@ export function varianceStructure(ds: GroundTruthDataset, opts: VarianceOptions 
     principalDirections: toRows(eig.vectors),
     alignmentDistance: nearestSignedPermutation(eig.vectors).distance,
     localAlignmentDistance: localSum / samples,
+    estimator: replica ? 'cross-replica' : 'single',
   };
 }
 

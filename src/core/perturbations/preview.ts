@@ -21,7 +21,7 @@ import { toImageBatch } from '../images.js';
 import { Rng } from '../util/rng.js';
 import type { ImageBatch } from '../../shared/domain.js';
 import { openDerived } from './open.js';
-import { createPerturbation, restorePerturbation } from './registry.js';
+import { createPerturbation, findPerturbation, restorePerturbation } from './registry.js';
 import { perturbationStats, type PerturbationStats } from './stats.js';
 import type { BlockSpec, DerivedDataset, PerturbationSpec } from './types.js';
 
@@ -180,6 +180,29 @@ export async function stats(input: { base: DatasetSource; derived: DerivedSource
 /** The variance structure of a dataset, or of a perturbation of it. */
 export async function variance(input: { base: DatasetSource; derived?: DerivedSource; samples: number; seed: number }): Promise<VarianceStructure> {
   const parent = await openSource(input.base);
-  const ds = input.derived ? await buildDerived(parent, input.derived) : parent;
-  return varianceStructure(ds, { samples: input.samples, seed: input.seed });
+  const derived = input.derived ? await buildDerived(parent, input.derived) : null;
+  const ds = derived ?? parent;
+  const replica = await noiseReplica(input.base, derived?.spec ?? null, parent);
+  return varianceStructure(ds, { samples: input.samples, seed: input.seed, ...(replica ? { replica } : {}) });
+}
+
+/** The seed a noise replica is drawn with: another stream than the dataset's own. */
+export const REPLICA_SEED_OFFSET = 0x5eed;
+
+/**
+ * The same dataset with its per-image noise drawn again, for a perturbation
+ * whose seed only draws such noise (`resampleable`): the analysis cancels
+ * that noise with it. Null for everything else (deterministic datasets).
+ */
+async function noiseReplica(base: DatasetSource, spec: PerturbationSpec | null, opened: GroundTruthDataset): Promise<GroundTruthDataset | null> {
+  let parent = opened;
+  if (!spec) {
+    // a stored derived dataset: its spec and parent from its row
+    const row = base.rows.find((r) => r.id === base.id);
+    if (!row || row.source !== 'derived' || !row.parentId) return null;
+    spec = row.spec as unknown as PerturbationSpec;
+    parent = await openSource({ ...base, id: row.parentId });
+  }
+  if (!findPerturbation(spec.kind)?.resampleable) return null;
+  return restorePerturbation({ ...spec, seed: spec.seed + REPLICA_SEED_OFFSET }, parent);
 }

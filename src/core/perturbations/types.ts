@@ -112,6 +112,13 @@ export interface PerturbationEntry {
   /** Takes a list of blocks (`compose`). */
   composite?: boolean;
   /**
+   * Its seed only draws noise that is independent from image to image (not a
+   * function of the factors): another seed gives an independent replica of
+   * the same dataset, which the variance-structure analysis uses to cancel
+   * that noise (see analysis/variance.ts).
+   */
+  resampleable?: boolean;
+  /**
    * Build the derived dataset. `params` are already resolved against
    * `params` specs (see `createPerturbation` in registry.ts).
    */

@@ -30,5 +30,6 @@ export const uniformNoiseEntry: PerturbationEntry = {
   description:
     'The paper\'s control: every pixel gets independent noise U[−ε, ε] (fixed per image, seeded by image index), then the image is clipped to [0, 1].',
   params: [epsilonParam()],
+  resampleable: true,
   create: async (parent, params, seed) => uniformNoise(parent, params, seed),
 };

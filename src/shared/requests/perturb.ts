@@ -130,6 +130,8 @@ export const VarianceStructureWire = z.object({
   principalDirections: z.array(z.array(z.number())),
   alignmentDistance: z.number(),
   localAlignmentDistance: z.number(),
+  /** 'cross-replica': per-image noise cancelled with a second draw of it; 'single': products within one rendering. */
+  estimator: z.enum(['single', 'cross-replica']).optional(),
 });
 export type VarianceStructureWire = z.infer<typeof VarianceStructureWire>;
 
