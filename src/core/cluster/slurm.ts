@@ -113,8 +113,8 @@ export function which(cmd: string, env: NodeJS.ProcessEnv = process.env): string
 
 export const HOW_TO_REACH_SLURM =
   'sbatch is not on PATH here. The lab talks to Slurm through its commands (sbatch, squeue, sacct, scancel) on a login node of the cluster: ' +
-  'run `dlab study submit <study> --slurm …` there (the lab folder on the shared file system), or start `dlab serve` on the login node and open it from your machine through SSH port forwarding ' +
-  '(`ssh -L 8731:localhost:8731 login-node`, then the printed URL).';
+  'run `dlab study submit <study> --slurm …` there (the lab folder on the shared file system), or start `dlab serve --port 8731` on the login node and open it from your machine through SSH port forwarding ' +
+  '(`ssh -L 8731:127.0.0.1:8731 login-node`, then the URL it printed, token included).';
 
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
