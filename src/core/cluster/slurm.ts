@@ -153,11 +153,21 @@ const clean = (v: string | undefined) => (!v || v === 'N/A' || v === 'Unknown' |
 export function squeueTasks(jobIds: string[]): Map<string, TaskInfo> {
   const out = new Map<string, TaskInfo>();
   if (!jobIds.length) return out;
+  const ask = (ids: string[]) => run('squeue', ['-h', '-r', '-j', ids.join(','), '-o', '%F|%K|%T|%N|%S']);
   let text = '';
   try {
-    text = run('squeue', ['-h', '-r', '-j', jobIds.join(','), '-o', '%F|%K|%T|%N|%S']);
+    text = ask(jobIds);
   } catch {
-    return out; // squeue refuses ids it no longer knows
+    // squeue refuses the whole list when it no longer knows one id: ask one at a time
+    text = jobIds
+      .map((id) => {
+        try {
+          return ask([id]);
+        } catch {
+          return '';
+        }
+      })
+      .join('\n');
   }
   for (const line of text.split('\n')) {
     const [arr, idx, state, node, start] = line.trim().split('|');
