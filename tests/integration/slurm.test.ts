@@ -1,8 +1,8 @@
 /**
  * Studies on a real Slurm: a one-node slurmctld + slurmd (+ munge) started
  * by scripts/slurm-test-setup.sh. A tiny study (2 methods × 2 variants × 1
- * seed) is submitted as a job array, one task is scancel'ed while it trains
- * (its cell fails), the rest run to completion and are collected (Table 1
+ * seed) is submitted as a job array, one task is requeued while it trains
+ * (it resumes in the same job), one is scancel'ed (its cell fails), the rest run to completion and are collected (Table 1
  * fills in); the failed cell is resubmitted and resumes; a corrupt result
  * bundle is refused with its reason and changes nothing.
  */
@@ -69,7 +69,7 @@ describe.skipIf(!hasSlurm || !isRoot)('a study on a real one-node Slurm', () => 
     tmp.cleanup();
   });
 
-  it('submits, survives a killed task, collects, resubmits, refuses a corrupt bundle', async () => {
+  it('submits, resumes a requeued task, survives a killed one, collects, resubmits, refuses a corrupt bundle', async () => {
     const t0 = Date.now();
     const lab = ['--lab-dir', labDir];
     // --dry-run: the script, nothing submitted, nothing written
@@ -93,16 +93,27 @@ describe.skipIf(!hasSlurm || !isRoot)('a study on a real one-node Slurm', () => 
     expect(noiseId).toMatch(/^dsprites\.uniform-noise\./);
     const A = submitted.slurmJobId;
 
-    // kill task 1 once it has a checkpoint: it stops there, and resumes from there later
-    const state1 = path.join(jobDir, 'tasks', '1', 'state.json');
-    for (let i = 0; ; i++) {
-      if (fs.existsSync(state1) && ((JSON.parse(fs.readFileSync(state1, 'utf8')) as { step: number | null }).step ?? 0) >= 12) break;
-      if (i > 2400) throw new Error('task 1 never got past its first checkpoint');
+    // once tasks 0 and 1 (running side by side) have a checkpoint: requeue task 0 (preemption) and
+    // kill task 1; both stop at a checkpoint, task 0 comes back in the same job and resumes from it
+    const stepOf = (i: number) => {
+      const f = path.join(jobDir, 'tasks', String(i), 'state.json');
+      return fs.existsSync(f) ? ((JSON.parse(fs.readFileSync(f, 'utf8')) as { step: number | null }).step ?? 0) : 0;
+    };
+    for (let i = 0; stepOf(0) < 12 || stepOf(1) < 12; i++) {
+      if (i > 2400) throw new Error('tasks 0 and 1 never got past their first checkpoint');
       await sleep(50);
     }
+    execFileSync('scontrol', ['requeue', `${A}_0`]);
     execFileSync('scancel', [`${A}_1`]);
+    // a requeued job waits (BeginTime) before it is eligible again: now
+    for (let i = 0; i < 100 && !inQueue(A).includes(`${A}_0|PENDING`); i++) await sleep(100);
+    execFileSync('scontrol', ['update', `JobId=${A}_0`, 'StartTime=now']);
     await untilGone(A);
     const firstRound = (Date.now() - t0) / 1000;
+
+    const log0 = fs.readFileSync(path.join(jobDir, 'tasks', '0', `slurm-${A}_0.out`), 'utf8');
+    expect(log0).toMatch(/again; it was paused/);
+    expect(log0).toMatch(/training run-\S+ from step [1-9]/);
 
     // status collects what finished: 3 done, the cancelled one failed
     const st = runDlab(['study', 'status', studyId, '--json', ...lab]);

@@ -66,6 +66,8 @@ export function renderScript(i: ScriptInput): string {
     `#SBATCH --job-name=${safeValue('job-name', i.jobName)}`,
     `#SBATCH --array=${arrayRange(i.indices)}%${limit}`,
     `#SBATCH --output=${i.jobDir}/tasks/%a/slurm-%A_%a.out`,
+    // a requeued task appends to its log
+    '#SBATCH --open-mode=append',
     '#SBATCH --ntasks=1',
     `#SBATCH --cpus-per-task=${cpus}`,
     '#SBATCH --requeue',
