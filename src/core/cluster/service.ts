@@ -15,6 +15,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LabError } from '../../shared/contract.js';
 import type { DatasetService } from '../datasets/service.js';
 import { exportBundle, importBundle } from '../export/bundle.js';
@@ -99,10 +100,17 @@ interface MarkRow {
   updated_at: string;
 }
 
-/** Where this process's `dlab` lives (bin/dlab.js next to src/). */
+/** Where this checkout's `dlab` lives: bin/dlab.js in the first folder up from this module that has one (the sources or a build). */
 export function defaultDlabBin(): string {
-  const here = path.dirname(new URL(import.meta.url).pathname);
-  return path.resolve(here, '..', '..', '..', 'bin', 'dlab.js');
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const p = path.join(dir, 'bin', 'dlab.js');
+    if (fs.existsSync(p)) return p;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new LabError('conflict', 'cannot find bin/dlab.js next to this build: the tasks need the project’s dlab (submit from a checkout)');
 }
 
 /** The environment a task needs that does not depend on the lab: the DLAB_* settings (not DLAB_HOME: each task has its own lab). */
