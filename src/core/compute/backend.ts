@@ -26,6 +26,7 @@ import { disposeThreadedWasm, initThreadedWasm, MAX_WASM_THREADS, parseWasmThrea
 import { diagnoseCompute, diagnosisNotes, probeMachine, type BackendAttempt, type ComputeDiagnosis } from './diagnose.js';
 // --- end compute diagnosis ---
 import { adapterLabel, initWebgpu, type WebgpuAdapterInfo } from './webgpu.js';
+import { probeVulkanLoader } from './diagnose-webgpu.js';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type Tf = typeof tfjs;
@@ -202,6 +203,15 @@ async function tryWasm(notes: string[], attempt: BackendAttempt, threads: number
 
 async function tryWebgpu(notes: string[], attempt: BackendAttempt, asyncReads: boolean, forRuns: { adapter?: WebgpuAdapterInfo }): Promise<WebgpuAdapterInfo | false> {
   const w = (attempt.webgpu ??= { attempted: false });
+  if (attempt.prefer !== 'webgpu' && probeVulkanLoader(process.platform, process.env, fs) === false) {
+    // Without the Vulkan loader Dawn can only reach a software rasteriser, which the search would not use anyway;
+    // loading it would only print its "Couldn't load Vulkan" warning on stderr of every command.
+    w.attempted = true;
+    w.stage = 'adapter';
+    w.error = new Error('no Vulkan loader (libvulkan.so.1); Dawn was not loaded');
+    notes.push('webgpu: no Vulkan loader (libvulkan.so.1)');
+    return false;
+  }
   try {
     // A software rasteriser (llvmpipe) is slower than wasm: only when webgpu is asked for by name.
     const adapter = await initWebgpu(tfjs, w, { allowSoftware: attempt.prefer === 'webgpu' });
