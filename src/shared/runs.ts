@@ -269,5 +269,20 @@ export const CompareResult = z.object({
   scatterParam: z.string(),
   /** Hyperparameter vs metric, one series per method, labelled by run id (picked runs). */
   scatter: z.array(z.object({ name: z.string(), points: z.array(z.tuple([z.number(), z.number()])), labels: z.array(z.string()) })),
+  /**
+   * The metric against training steps per group, from the picked runs' periodic scores (evalEvery):
+   * at each step the number of seeds scored there, their mean and its 95 % t interval (null below 2 seeds).
+   */
+  curves: z
+    .array(
+      z.object({
+        key: z.string(),
+        method: z.string(),
+        base: z.string(),
+        variant: CompareVariant,
+        points: z.array(z.object({ step: z.number().int(), n: z.number().int(), mean: z.number(), lo: z.number().nullable(), hi: z.number().nullable() })),
+      }),
+    )
+    .optional(),
 });
 export type CompareResult = z.infer<typeof CompareResult>;

@@ -28,7 +28,8 @@ const spec = {
   ],
   seeds: [0, 1],
   training: { arch: 'conv', latent: 3, steps: 20, batch: 8, lr: 1e-3, progressEvery: 10, checkpointEvery: 20, codesSamples: 150 },
-  evaluation: { metrics: ['mig'] },
+  // and MIG every 10 steps during training, for the curves over seeds
+  evaluation: { metrics: ['mig'], periodic: { every: 10, samples: 150 } },
 };
 
 async function api<T>(name: string, input: unknown): Promise<T> {
@@ -98,6 +99,13 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     // and the scatter of β against MIG: six runs
     expect(await page.locator('canvas[data-chart="scatter"]').getAttribute('data-points')).toBe('6');
     await fullShot(page, 'compare-runs');
+    // MIG during training: per variant the mean over the two seeds at steps 10 and 20, and its 95 % interval (3 × (2 + 2 + 2) points)
+    const curves = page.locator('canvas[data-chart="curves"]');
+    await curves.waitFor();
+    expect(await curves.getAttribute('data-kind')).toBe('line');
+    expect(await curves.getAttribute('data-points')).toBe('18');
+    await curves.scrollIntoViewIfNeeded();
+    await shot(page, 'compare-curves');
 
     // export the bar chart as PNG at 96 dpi, through the engine
     const chartPanel = page.locator('.compare-chart-panel').filter({ has: bars });

@@ -9,6 +9,7 @@
 import type { DatasetInfo } from '../../shared/domain.js';
 import type { CompareGroup, CompareMember, CompareQuery, CompareResult } from '../../shared/runs.js';
 import type { RunRepository } from '../store/runs.js';
+import { studentTQuantile } from '../util/distributions.js';
 
 type Variant = CompareGroup['variant'];
 const VARIANTS: Variant[] = ['original', 'manipulated', 'noise', 'other'];
@@ -39,6 +40,54 @@ export function meanSd(xs: readonly number[]): { n: number; mean: number | null;
   let ss = 0;
   for (const x of xs) ss += (x - mean) ** 2;
   return { n, mean, sd: Math.sqrt(ss / (n - 1)) };
+}
+
+/**
+ * Mean ± 95 % t interval over seeds of the periodic scores, per group and step
+ * (a step counts the seeds scored there). Read in chunks of 500 runs.
+ */
+export function metricCurves(
+  runs: RunRepository,
+  rows: readonly { id: string; model: string; dataset_id: string }[],
+  exclude: ReadonlySet<string>,
+  lineageOfRow: (r: { dataset_id: string }) => { base: string; variant: Variant },
+  metric: string,
+): NonNullable<CompareResult['curves']> {
+  const picked = rows.filter((r) => !exclude.has(r.id));
+  const byGroup = new Map<string, { method: string; base: string; variant: Variant; steps: Map<number, number[]> }>();
+  for (let i = 0; i < picked.length; i += 500) {
+    const chunk = picked.slice(i, i + 500);
+    const series = runs.metricSeries.pointsOf(chunk.map((r) => r.id), metric);
+    for (const r of chunk) {
+      const pts = series[r.id] ?? [];
+      if (pts.length === 0) continue;
+      const lin = lineageOfRow(r);
+      const key = `${r.model}|${lin.base}|${lin.variant}`;
+      let g = byGroup.get(key);
+      if (!g) byGroup.set(key, (g = { method: r.model, base: lin.base, variant: lin.variant, steps: new Map() }));
+      for (const p of pts) {
+        if (p.value === null || !Number.isFinite(p.value)) continue;
+        const list = g.steps.get(p.step) ?? [];
+        list.push(p.value);
+        g.steps.set(p.step, list);
+      }
+    }
+  }
+  return [...byGroup.entries()]
+    .sort((a, b) => a[1].method.localeCompare(b[1].method) || a[1].base.localeCompare(b[1].base) || VARIANTS.indexOf(a[1].variant) - VARIANTS.indexOf(b[1].variant))
+    .map(([key, g]) => ({
+      key,
+      method: g.method,
+      base: g.base,
+      variant: g.variant,
+      points: [...g.steps.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([step, xs]) => {
+          const s = meanSd(xs);
+          const half = s.sd !== null && s.n >= 2 ? studentTQuantile(0.975, s.n - 1) * (s.sd / Math.sqrt(s.n)) : null;
+          return { step, n: s.n, mean: s.mean!, lo: half === null ? null : s.mean! - half, hi: half === null ? null : s.mean! + half };
+        }),
+    }));
 }
 
 export function compareRuns(runs: RunRepository, datasets: readonly Pick<DatasetInfo, 'id' | 'parent'>[], q: CompareQuery): CompareResult {
@@ -110,7 +159,9 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
       const s = meanSd(g.values);
       return { ...g, n: s.n, mean: s.mean, sd: s.sd, ...(open(g.key) ? { members } : {}) };
     });
+  const curves = metric ? metricCurves(runs, rows, exclude, (r) => lineageOf.get(r.dataset_id)!, metric) : [];
   return {
+    ...(curves.length ? { curves } : {}),
     metric,
     metrics,
     total: rows.length,
