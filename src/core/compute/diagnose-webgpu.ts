@@ -9,17 +9,8 @@ import * as path from 'node:path';
 import type { DiagnosisFinding } from '../../shared/requests/app.js';
 import type { DiagnosisInput, ProbeFs } from './diagnose.js';
 import { adapterLabel } from './webgpu.js';
+import { errorText, firstLine } from './errors.js';
 
-function errorText(e: unknown): string {
-  if (e === undefined || e === null) return '';
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
-  return String(e);
-}
-
-function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
-}
 
 function safe<T>(f: () => T, fallback: T): T {
   try {

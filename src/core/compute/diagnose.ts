@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import type { ComputeDiagnosis, DiagnosisFinding } from '../../shared/requests/app.js';
 import { adapterLabel, type WebgpuAttempt } from './webgpu.js';
 import { probeGpuDevice, probeVulkanLoader, webgpuFindings } from './diagnose-webgpu.js';
+import { errorText, firstLine } from './errors.js';
 
 export { deviceLostFinding, probeGpuDevice, probeVulkanLoader, WEBGPU_PACKAGES } from './diagnose-webgpu.js';
 
@@ -110,16 +111,6 @@ export interface DiagnosisInput {
 // ---------------------------------------------------------------------------
 // classification
 
-function errorText(e: unknown): string {
-  if (e === undefined || e === null) return '';
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
-  return String(e);
-}
-
-function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
-}
 
 function isModuleNotFound(e: unknown): boolean {
   const code = (e as { code?: string } | null)?.code;
