@@ -64,6 +64,19 @@ export interface ServedLab {
   readonly browser: Browser;
 }
 
+/** A contract request to the served lab over HTTP with its token; the result, or an Error with the envelope's message. */
+export async function labApi<T>(lab: Pick<ServedLab, 'url' | 'origin'>, name: string, input: unknown): Promise<T> {
+  const token = new URL(lab.url).searchParams.get('token') ?? '';
+  const res = await fetch(`${lab.origin}/api/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  });
+  const reply = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
+  if (!reply.ok) throw new Error(`${name}: ${reply.error?.message}`);
+  return reply.result as T;
+}
+
 /**
  * `dlab serve` on a fresh temporary lab plus a Chromium, for one test file:
  * registers the beforeAll/afterAll that start and stop both.

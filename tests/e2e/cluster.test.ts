@@ -3,11 +3,10 @@
  * fields with defaults and the generated script before anything is
  * submitted (the submission itself runs in tests/integration/slurm.test.ts).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { servedLab, shot, watchErrors } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { labApi, servedLab, shot, watchErrors } from './browser.js';
 
 const lab = servedLab();
-let token: string;
 
 const spec = {
   name: 'cluster e2e',
@@ -21,20 +20,7 @@ const spec = {
   evaluation: { metrics: ['mig'] },
 };
 
-async function api<T>(name: string, input: unknown): Promise<T> {
-  const res = await fetch(`${lab.origin}/api/${name}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify(input),
-  });
-  const reply = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
-  if (!reply.ok) throw new Error(`${name}: ${reply.error?.message}`);
-  return reply.result as T;
-}
-
-beforeAll(() => {
-  token = new URL(lab.url).searchParams.get('token') ?? '';
-});
+const api = <T>(name: string, input: unknown): Promise<T> => labApi<T>(lab, name, input);
 
 describe('the cluster panel', () => {
   it('shows the fields with defaults and the generated script before submission', async () => {

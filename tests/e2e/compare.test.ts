@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Download } from 'playwright-core';
-import { fullShot, servedLab, shot, watchErrors } from './browser.js';
+import { fullShot, labApi, servedLab, shot, watchErrors } from './browser.js';
 
 const lab = servedLab();
-let token: string;
 
 /**
  * A tiny finished study: β-VAE on dSprites as original, a blurred variant in
@@ -32,25 +31,12 @@ const spec = {
   evaluation: { metrics: ['mig'], periodic: { every: 10, samples: 150 } },
 };
 
-async function api<T>(name: string, input: unknown): Promise<T> {
-  const res = await fetch(`${lab.origin}/api/${name}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify(input),
-  });
-  const reply = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
-  if (!reply.ok) throw new Error(`${name}: ${reply.error?.message}`);
-  return reply.result as T;
-}
+const api = <T>(name: string, input: unknown): Promise<T> => labApi<T>(lab, name, input);
 
 async function bytesOf(d: Download): Promise<Buffer> {
   const p = await d.path();
   return fs.readFileSync(p);
 }
-
-beforeAll(() => {
-  token = new URL(lab.url).searchParams.get('token') ?? '';
-});
 
 describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
   it('groups a tiny study’s runs by variant, charts and exports them, and shows Table 1 with its exports', async () => {
