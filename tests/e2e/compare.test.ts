@@ -138,6 +138,22 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     expect(await row.locator('[data-published="original"]').innerText()).toBe('0.230 ± 0.080');
     expect(await row.locator('[data-published="manipulated"]').innerText()).toBe('0.070 ± 0.090');
     expect(await row.locator('[data-published="noise"]').innerText()).toBe('0.140 ± 0.070');
+    // MIG during training per (method, variant), from studies/results: the mean over the two seeds at steps 10 and 20 and its 95 % interval (3 × (2 + 2 + 2) points)
+    const t1curves = page.locator('[data-testid="table1-curves"] canvas[data-chart="table1-curves"]');
+    await t1curves.waitFor();
+    expect(await t1curves.getAttribute('data-kind')).toBe('line');
+    expect(await t1curves.getAttribute('data-points')).toBe('18');
+    const results = await api<{ curves?: { key: string; points: { step: number; n: number; mean: number; lo: number | null; hi: number | null }[] }[] }>('studies/results', { id: study.id });
+    expect(results.curves!.map((c) => c.key)).toEqual(['beta_vae|dsprites|original', 'beta_vae|dsprites|manipulated', 'beta_vae|dsprites|noise']);
+    for (const c of results.curves!) {
+      expect(c.points.map((p) => [p.step, p.n])).toEqual([
+        [10, 2],
+        [20, 2],
+      ]);
+      for (const p of c.points) expect(p.lo! <= p.mean && p.mean <= p.hi!).toBe(true);
+    }
+    await page.locator('[data-testid="table1-curves"]').scrollIntoViewIfNeeded();
+    await shot(page, 'compare-table1-curves');
     await fullShot(page, 'compare-table1');
 
     const [tex] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="table1"] [data-export="table-tex"]').click()]);
@@ -154,6 +170,18 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     const [file] = await Promise.all([page.waitForEvent('download'), page.locator('[data-file="table1.tex"]').click()]);
     expect((await bytesOf(file)).toString('utf8')).toContain('\\toprule');
     await fullShot(page, 'compare-table1-export');
+
+    // a study whose runs score nothing during training: the chart's empty state says how to get one
+    const { study: plain } = await api<{ study: { id: string } }>('studies/create', { spec: { ...spec, name: 'compare e2e, no curves', evaluation: { metrics: ['mig'] } }, start: false });
+    await page.locator('[data-action="reload-studies"]').click();
+    await expect.poll(() => page.locator(`[data-input="study"] option[value="${plain.id}"]`).count()).toBe(1);
+    await page.locator('[data-input="study"]').selectOption(plain.id);
+    const empty = page.locator('[data-testid="table1-curves-empty"]');
+    await empty.waitFor();
+    expect(await empty.innerText()).toMatch(/^No MIG during training: launch with evaluation every N steps/);
+    expect(await page.locator('canvas[data-chart="table1-curves"]').count()).toBe(0);
+    await empty.scrollIntoViewIfNeeded();
+    await shot(page, 'compare-table1-curves-empty');
 
     expect(errors).toEqual([]);
     await page.close();

@@ -29,6 +29,9 @@ export function lineage(id: string, byId: ReadonlyMap<string, Pick<DatasetInfo, 
   return { base: root, variant: kind === 'manipulation' ? 'manipulated' : kind && /noise/.test(kind) ? 'noise' : 'other' };
 }
 
+/** Position in an order; unknown values last. */
+const rank = (order: readonly string[], x: string) => (order.includes(x) ? order.indexOf(x) : order.length);
+
 /** Mean and sample sd (n − 1; null below two values). */
 export function meanSd(xs: readonly number[]): { n: number; mean: number | null; sd: number | null } {
   const n = xs.length;
@@ -42,19 +45,31 @@ export function meanSd(xs: readonly number[]): { n: number; mean: number | null;
   return { n, mean, sd: Math.sqrt(ss / (n - 1)) };
 }
 
+/** One group's metric against training steps: per step the seeds scored there, their mean and its 95 % t interval. */
+export interface MetricCurve<V extends string = Variant> {
+  key: string;
+  method: string;
+  base: string;
+  variant: V;
+  points: { step: number; n: number; mean: number; lo: number | null; hi: number | null }[];
+}
+
 /**
  * Mean ± 95 % t interval over seeds of the periodic scores, per group and step
- * (a step counts the seeds scored there). Read in chunks of 500 runs.
+ * (a step counts the seeds scored there). Read in chunks of 500 runs. Groups
+ * are (row.model, base, variant); the study's Table 1 passes its method ids
+ * as `model` and its variant roles (any string) with their order.
  */
-export function metricCurves(
+export function metricCurves<R extends { id: string; model: string; dataset_id: string }, V extends string = Variant>(
   runs: RunRepository,
-  rows: readonly { id: string; model: string; dataset_id: string }[],
+  rows: readonly R[],
   exclude: ReadonlySet<string>,
-  lineageOfRow: (r: { dataset_id: string }) => { base: string; variant: Variant },
+  lineageOfRow: (r: R) => { base: string; variant: V },
   metric: string,
-): NonNullable<CompareResult['curves']> {
+  variantOrder: readonly string[] = VARIANTS,
+): MetricCurve<V>[] {
   const picked = rows.filter((r) => !exclude.has(r.id));
-  const byGroup = new Map<string, { method: string; base: string; variant: Variant; steps: Map<number, number[]> }>();
+  const byGroup = new Map<string, { method: string; base: string; variant: V; steps: Map<number, number[]> }>();
   for (let i = 0; i < picked.length; i += 500) {
     const chunk = picked.slice(i, i + 500);
     const series = runs.metricSeries.pointsOf(chunk.map((r) => r.id), metric);
@@ -74,7 +89,7 @@ export function metricCurves(
     }
   }
   return [...byGroup.entries()]
-    .sort((a, b) => a[1].method.localeCompare(b[1].method) || a[1].base.localeCompare(b[1].base) || VARIANTS.indexOf(a[1].variant) - VARIANTS.indexOf(b[1].variant))
+    .sort((a, b) => a[1].method.localeCompare(b[1].method) || a[1].base.localeCompare(b[1].base) || rank(variantOrder, a[1].variant) - rank(variantOrder, b[1].variant))
     .map(([key, g]) => ({
       key,
       method: g.method,

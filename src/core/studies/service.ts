@@ -32,6 +32,7 @@ import { canonicalJson, derivedId } from '../perturbations/derived.js';
 import { findPerturbation } from '../perturbations/registry.js';
 import { resolveRunConfig } from '../training/config.js';
 import { GEOMETRY_ID } from '../runs/evaluate-run.js';
+import { metricCurves } from '../runs/compare.js';
 import { METRIC_IDS } from '../metrics/registry.js';
 import { aggregate, type Observation } from './aggregate.js';
 import { cellRunConfig, expandCells, runIdentity, type PlannedCell } from './spec.js';
@@ -476,7 +477,8 @@ export class StudyService {
     if (counts.evaluated < counts.cells) warnings.push(`${counts.cells - counts.evaluated} of ${counts.cells} runs are not (yet) scored: they are left out`);
     if (study.spec.preset?.scale && study.spec.preset.scale !== 'full') warnings.push(`scale '${study.spec.preset.scale}' deviates from the paper's training (see the study's notes)`);
     const methodOrder = [...new Set(cells.map((c) => c.method))];
-    return aggregate(this.observations(study, metric), {
+    const curves = this.curves(study, metric, cells);
+    const results = aggregate(this.observations(study, metric), {
       studyId: id,
       name: study.name,
       metric,
@@ -489,5 +491,24 @@ export class StudyService {
       },
       warnings,
     });
+    return curves.length ? { ...results, curves } : results;
+  }
+
+  /**
+   * The metric during training per (method, dataset, variant role): the
+   * periodic scores of every run of the study's cells (also those still
+   * training), mean over seeds with its 95 % t interval at each step, by the
+   * function runs/compare uses; in the study's order of methods, datasets and roles.
+   */
+  curves(study: StoredStudy, metric: string, cells = this.cells(study)): NonNullable<StudyResults['curves']> {
+    const withRun = cells.filter((c): c is CellState & { run: StudyRunRow } => c.run !== null);
+    const rows = withRun.map((c) => ({ id: c.run.id, model: c.method, dataset_id: c.dataset, variant: c.variant }));
+    const methods = [...new Set(cells.map((c) => c.method))];
+    const datasets = study.spec.datasets.map((d) => d.base);
+    const roles = [...new Set(['original', 'manipulated', 'noise', ...study.spec.datasets.flatMap((d) => d.variants.map((v) => v.role))])];
+    const at = (order: readonly string[], x: string) => (order.includes(x) ? order.indexOf(x) : order.length);
+    return metricCurves(this.lab.runs, rows, new Set(), (r) => ({ base: r.dataset_id, variant: r.variant }), metric, roles)
+      .sort((a, b) => at(methods, a.method) - at(methods, b.method) || at(datasets, a.base) - at(datasets, b.base))
+      .map(({ base, ...c }) => ({ ...c, dataset: base }));
   }
 }

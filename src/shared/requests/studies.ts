@@ -225,8 +225,27 @@ export const StudyResults = z.object({
   /** Distinct metric settings/sample counts seen (more than one: scores are not comparable as equals). */
   provenance: z.array(z.object({ signature: z.string(), runs: z.number().int() })),
   warnings: z.array(z.string()),
+  /**
+   * The metric against training steps per (method, dataset, variant), from the
+   * study's runs' periodic scores (evaluation.periodic), computed as runs/compare
+   * computes its curves: at each step the number of seeds scored there, their
+   * mean and its 95 % t interval (null below 2 seeds). Absent when no run has
+   * periodic scores of the metric.
+   */
+  curves: z
+    .array(
+      z.object({
+        key: z.string(),
+        method: z.string(),
+        dataset: z.string(),
+        variant: z.string(),
+        points: z.array(z.object({ step: z.number().int(), n: z.number().int(), mean: z.number(), lo: z.number().nullable(), hi: z.number().nullable() })),
+      }),
+    )
+    .optional(),
 });
 export type StudyResults = z.infer<typeof StudyResults>;
+export type StudyCurve = NonNullable<StudyResults['curves']>[number];
 
 export const PresetInfo = z.object({
   id: z.string(),
