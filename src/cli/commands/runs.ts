@@ -235,12 +235,14 @@ export const runPauseCommand = controlCommand('pause');
 
 export const runResumeCommand: Command = {
   path: ['run', 'resume'],
-  summary: 'Continue a paused, cancelled or interrupted run from its last checkpoint, in the foreground.',
-  usage: 'dlab run resume <id> [--json]',
+  summary:
+    'Continue a paused, cancelled or interrupted run from its last checkpoint, in the foreground; --steps N extends its training budget to N steps in all (also a finished run, from its final checkpoint).',
+  usage: 'dlab run resume <id> [--steps N] [--json]',
   async run(ctx) {
     const id = runId(ctx);
+    const steps = flagNumber(ctx.args, 'steps', { integer: true, min: 1 });
     return withLab(ctx, async (lab) => {
-      await lab.handlers['runs/resume']({ id });
+      await lab.handlers['runs/resume']({ id, ...(steps !== undefined ? { steps } : {}) });
       const s = await follow(ctx, lab, id);
       printSummary(ctx, s);
       return s.status === 'finished' ? 0 : s.status === 'paused' ? 130 : 1;

@@ -107,7 +107,7 @@ export function createRunsRoom(deps: RunsRoomDeps): Room<HandlersFor<typeof runR
     'runs/get': ({ id }) => detail(id),
     'runs/cancel': ({ id }) => lab.supervisor.stop(id, 'cancelled'),
     'runs/pause': ({ id }) => lab.supervisor.stop(id, 'paused'),
-    'runs/resume': ({ id }) => lab.supervisor.resume(id),
+    'runs/resume': ({ id, steps }) => lab.supervisor.resume(id, steps !== undefined ? { steps } : {}),
     'runs/scalars': ({ id, keys, sinceStep }) => (run(id), lab.runs.series(id, keys, sinceStep)),
     'runs/tag': ({ id, tag, remove }) => (run(id), lab.runs.setTag(id, tag, remove), run(id)),
     'runs/note': ({ id, text }) => (run(id), lab.runs.addNote(id, text), detail(id)),

@@ -200,11 +200,42 @@ export class RunSupervisor {
     return this.o.runs.summary(id)!;
   }
 
-  resume(id: string): RunSummary {
+  /**
+   * Queue a stopped run again; it continues from its last checkpoint. With
+   * `steps`, its training budget becomes that total first (stored as its
+   * config's steps): it must be above the run's step and at least its total.
+   * A finished run resumes only so, from the checkpoint of its final step
+   * (its codes are dropped: they are written again, and the final
+   * evaluation done again, at the new end).
+   */
+  resume(id: string, opts: { steps?: number } = {}): RunSummary {
     const run = this.o.runs.summary(id);
     if (!run) throw new LabError('not_found', `no run '${id}'`);
-    if (!RESUMABLE.includes(run.status) && run.status !== 'failed') {
-      throw new LabError('conflict', `run ${id} is ${run.status}; only paused, cancelled, interrupted or failed runs resume`);
+    const { steps } = opts;
+    const finished = run.status === 'finished';
+    if (finished && steps === undefined) {
+      throw new LabError('conflict', `run ${id} is finished at step ${run.step}; to train it further, resume it with a larger total of steps (above ${run.step}, e.g. ${run.step * 2})`);
+    }
+    if (!RESUMABLE.includes(run.status) && run.status !== 'failed' && !finished) {
+      throw new LabError('conflict', `run ${id} is ${run.status}; only paused, cancelled, interrupted or failed runs resume (and finished ones with a larger total of steps)`);
+    }
+    if (steps !== undefined) {
+      if (!Number.isInteger(steps) || steps <= run.step || steps < run.totalSteps) {
+        throw new LabError('invalid_payload', `steps must be an integer above the run's step ${run.step} and at least its total ${run.totalSteps}, got ${steps}`);
+      }
+      if (finished) {
+        const last = this.latestCheckpointStep(id);
+        if (last !== run.step) {
+          throw new LabError(
+            'conflict',
+            `run ${id} has no checkpoint at its final step ${run.step} (${last === null ? 'none kept' : `the last kept is at step ${last}`}); it cannot be trained further`,
+          );
+        }
+        // written again at the new end (the evaluation reuses codes it finds)
+        fs.rmSync(path.join(this.runDir(id), 'codes'), { recursive: true, force: true });
+        this.o.runs.removeArtifacts(id, 'codes', '');
+      }
+      this.o.runs.setTotalSteps(id, steps, { reopen: finished });
     }
     this.o.runs.setStatus(id, 'queued', { error: null });
     this.queue.push(id);
@@ -268,6 +299,12 @@ export class RunSupervisor {
     return null;
   }
 
+  /** The step of the checkpoint a resume would start from (null when none is kept). */
+  private latestCheckpointStep(id: string): number | null {
+    const dir = this.latestCheckpoint(id);
+    return dir ? this.o.runs.checkpoints(id).find((c) => path.join(this.o.labDir, c.path) === dir)!.step : null;
+  }
+
   private start(id: string): void {
     if (!this.o.runs.claim(id, this.holder)) {
       // another live owner holds it (or has just taken it): look again on the poll
@@ -276,7 +313,7 @@ export class RunSupervisor {
     }
     const run = this.o.runs.summary(id)!;
     const resumeFrom = this.latestCheckpoint(id);
-    const resumeStep = resumeFrom ? this.o.runs.checkpoints(id).find((c) => path.join(this.o.labDir, c.path) === resumeFrom)!.step : 0;
+    const resumeStep = this.latestCheckpointStep(id) ?? 0;
     // the steps after the checkpoint are trained again: drop their old points
     this.o.runs.truncateSeries(id, resumeStep);
     this.o.runs.metricSeries.truncate(id, resumeStep);

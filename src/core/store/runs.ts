@@ -304,6 +304,16 @@ export class RunRepository {
     this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`).run(p);
   }
 
+  /**
+   * A new training budget: the run's total steps and its config's `steps`,
+   * in one statement; `reopen` clears the finish time (a finished run trained further).
+   */
+  setTotalSteps(id: string, steps: number, opts: { reopen?: boolean } = {}): void {
+    this.db
+      .prepare(`UPDATE runs SET total_steps = @steps, config_json = json_set(config_json, '$.steps', CAST(@steps AS INTEGER))${opts.reopen ? ', finished_at = NULL' : ''} WHERE id = @id`)
+      .run({ id, steps });
+  }
+
   /** Progress: the step and its scalar points, in one transaction. */
   recordProgress(id: string, step: number, points: ScalarPoint[]): void {
     const ins = this.db.prepare('INSERT OR REPLACE INTO scalars (run_id, key, step, value) VALUES (?, ?, ?, ?)');

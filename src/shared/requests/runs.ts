@@ -37,7 +37,18 @@ export const runRequests = {
   },
   'runs/cancel': { summary: 'Stop a run (checkpoint kept; it can resume).', input: z.object({ id: Id }).strict(), output: RunSummary },
   'runs/pause': { summary: 'Pause a run at a checkpoint.', input: z.object({ id: Id }).strict(), output: RunSummary },
-  'runs/resume': { summary: 'Continue a paused, cancelled or interrupted run from its last checkpoint.', input: z.object({ id: Id }).strict(), output: RunSummary },
+  'runs/resume': {
+    summary:
+      'Continue a paused, cancelled or interrupted run from its last checkpoint; with `steps`, up to that new total (above its step, at least its total; a finished run continues from its final checkpoint).',
+    input: z
+      .object({
+        id: Id,
+        /** The run's new total of training steps (stored as its config's steps); bounded like a run's steps. */
+        steps: RunConfig.shape.steps.optional(),
+      })
+      .strict(),
+    output: RunSummary,
+  },
   'runs/scalars': {
     summary: 'Scalar series of a run: key → [step, value][] (optionally only after a step).',
     input: z.object({ id: Id, keys: z.array(z.string().max(64)).max(256).optional(), sinceStep: z.number().int().optional() }).strict(),

@@ -106,7 +106,7 @@ const cases: Record<RequestName, { valid: unknown[]; invalid: unknown[] }> = {
   'runs/get': { valid: [{ id: 'run-1' }], invalid: [{}, { id: 3 }, { id: 'a/b' }] },
   'runs/cancel': { valid: [{ id: 'run-1' }], invalid: [{}, { id: '' }] },
   'runs/pause': { valid: [{ id: 'run-1' }], invalid: [{ id: null }] },
-  'runs/resume': { valid: [{ id: 'run-1' }], invalid: [{ id: ['run-1'] }] },
+  'runs/resume': { valid: [{ id: 'run-1' }, { id: 'run-1', steps: 20_000 }], invalid: [{ id: ['run-1'] }, { id: 'run-1', steps: 0 }, { id: 'run-1', steps: 1.5 }, { id: 'run-1', steps: 10_000_001 }, { id: 'run-1', steps: '100' }] },
   'runs/scalars': {
     valid: [{ id: 'run-1' }, { id: 'run-1', keys: ['loss'], sinceStep: 10 }],
     invalid: [{ id: 'run-1', keys: 'loss' }, { id: 'run-1', sinceStep: 0.5 }, { id: 'run-1', keys: Array.from({ length: 257 }, () => 'k') }],
