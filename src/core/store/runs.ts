@@ -219,17 +219,23 @@ export class RunRepository {
   query(q: RunQuery = {}): RunPage {
     const limit = q.limit ?? DEFAULT_PAGE;
     const offset = q.offset ?? 0;
-    const w = whereOf(q);
+    // One scan of the filters (text matching is the costly part): every match's id and
+    // status in the page order, without the status filter, gives the counts per status,
+    // the total and the page; then the page's summaries by id.
+    const w = whereOf({ ...q, status: undefined });
     const order = orderOf(q);
-    const rows = this.db
-      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`)
-      .all(...w.params, ...order.params, limit, offset) as SummaryRow[];
-    const cw = whereOf({ ...q, status: undefined });
+    const matches = this.db.prepare(`SELECT r.id AS id, r.status AS status FROM runs r ${w.sql} ORDER BY ${order.sql}`).raw().all(...w.params, ...order.params) as [string, string][];
     const counts: Record<string, number> = {};
-    for (const c of this.db.prepare(`SELECT r.status AS status, COUNT(*) AS n FROM runs r ${cw.sql} GROUP BY r.status`).all(...cw.params) as { status: string; n: number }[]) counts[c.status] = c.n;
-    const total = q.status ? q.status.reduce((a, st) => a + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0);
-    return { runs: rows.map((r) => this.toSummary(r)), total, offset, limit, counts };
+    for (const [, st] of matches) counts[st] = (counts[st] ?? 0) + 1;
+    const wanted = q.status ? new Set<string>(q.status) : null;
+    const inStatus = wanted ? matches.filter(([, st]) => wanted.has(st)) : matches;
+    const ids = inStatus.slice(offset, offset + limit).map(([id]) => id);
+    const rows = ids.length ? (this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r WHERE r.id IN (${ids.map(() => '?').join(',')})`).all(...ids) as SummaryRow[]) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const page = ids.map((id) => byId.get(id)).filter((r): r is SummaryRow => r !== undefined);
+    return { runs: page.map((r) => this.toSummary(r)), total: inStatus.length, offset, limit, counts };
   }
+
 
   /** What Compare aggregates: the runs matching the filter with their latest score of one metric (one query). */
   compareRows(f: RunFilter, metric: string): CompareRow[] {
