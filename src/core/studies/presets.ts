@@ -17,6 +17,14 @@ export const PresetScale = z
     seeds: z.array(z.number().int().min(0)).min(1).max(100),
     training: StudyTraining,
     evaluation: StudyEvaluation,
+    /** The methods and base datasets this scale runs unless asked for others (default: all of the preset's). */
+    methods: z.array(z.string()).min(1).optional(),
+    datasets: z.array(z.string()).min(1).optional(),
+    /** Hyperparameters this scale sets per method id (over the preset's, on every dataset), and the latent size on every dataset. */
+    params: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]))).optional(),
+    latent: z.number().int().min(1).max(512).optional(),
+    /** Measured wall time of one run of this scale, and where it was measured (shown with the scale). */
+    measured: z.object({ secondsPerRun: z.number().positive(), machine: z.string(), command: z.string() }).strict().optional(),
     notes: z.array(z.string()).optional(),
   })
   .strict();
@@ -83,8 +91,13 @@ export function presetToSpec(preset: Preset, opts: PresetOptions = {}): StudySpe
     if (unknown.length) throw new LabError('invalid_payload', `preset ${preset.id} has no ${what} ${unknown.join(', ')} (known: ${all.map(id).join(', ')})`);
     return all.filter((a) => want.includes(id(a)));
   };
-  const methods = pick(preset.methods, opts.methods, (m) => m.id, 'method');
-  const datasets = pick(preset.datasets, opts.datasets, (d) => d.base, 'dataset');
+  const methods = pick(preset.methods, opts.methods ?? scale.methods, (m) => m.id, 'method').map((m) => {
+    const over = scale.params?.[m.id];
+    if (!over) return m;
+    const byDataset = Object.fromEntries(Object.entries(m.paramsByDataset ?? {}).map(([d, ps]) => [d, { ...ps, ...over }]));
+    return { ...m, params: { ...(m.params ?? {}), ...over }, ...(m.paramsByDataset ? { paramsByDataset: byDataset } : {}) };
+  });
+  const datasets = pick(preset.datasets, opts.datasets ?? scale.datasets, (d) => d.base, 'dataset').map((d) => (scale.latent !== undefined ? { ...d, latent: scale.latent } : d));
   let seeds = [...scale.seeds];
   if (opts.seeds !== undefined) {
     seeds = seeds.slice(0, opts.seeds);
@@ -102,8 +115,16 @@ export function presetToSpec(preset: Preset, opts: PresetOptions = {}): StudySpe
     training: scale.training,
     evaluation: scale.evaluation,
     ...(preset.primaryMetric ? { primaryMetric: preset.primaryMetric } : {}),
-    notes: [...(scale.notes ?? []), ...(preset.paper ? [`Paper: ${preset.paper}`] : [])],
+    notes: [
+      ...(scale.measured ? [`Measured: ${fmtDuration(scale.measured.secondsPerRun)} a run on ${scale.measured.machine} (${scale.measured.command}).`] : []),
+      ...(scale.notes ?? []),
+      ...(preset.paper ? [`Paper: ${preset.paper}`] : []),
+    ],
   });
+}
+
+function fmtDuration(s: number): string {
+  return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
 export function presetInfos(dir?: string): PresetInfo[] {

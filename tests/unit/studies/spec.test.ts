@@ -75,4 +75,25 @@ describe('the zietlow2021 preset', () => {
     const info = presetInfos().find((p) => p.id === 'zietlow2021')!;
     expect(info.scales.find((s) => s.id === 'full')!.runs).toBe(360);
   });
+
+  it('has a demo scale: its own methods, datasets, hyperparameters and latent size, with the measured time in its notes', () => {
+    const demo = presetToSpec(preset, { scale: 'demo' });
+    expect(demo.methods.map((m) => m.id)).toEqual(['beta_vae', 'pcl']);
+    expect(demo.datasets.map((d) => [d.base, d.latent])).toEqual([['dsprites', 10]]);
+    expect(demo.methods[0]!.paramsByDataset!.dsprites).toEqual({ beta: 4 });
+    expect(demo.training).toMatchObject({ steps: 10_000, batch: 64, lr: 5e-4, latent: 10 });
+    expect(demo.evaluation.periodic).toEqual({ every: 1000, metrics: ['mig'], samples: 10000 });
+    expect(countCells(demo)).toBe(2 * 3 * 3);
+    expect(demo.notes![0]).toMatch(/^Measured: 43 min a run on /);
+    // the cells carry the scale's β and latent size
+    const cell = expandCells(demo).find((c) => c.method === 'beta_vae' && c.variant === 'original' && c.seed === 0)!;
+    expect(cell.params).toEqual({ beta: 4 });
+    expect(cell.latent).toBe(10);
+    // asking for other methods still works, and the quick scale keeps the paper's β 8 and latent 5
+    expect(presetToSpec(preset, { scale: 'demo', methods: ['ae'] }).methods.map((m) => m.id)).toEqual(['ae']);
+    const q = presetToSpec(preset, { scale: 'quick' });
+    expect(q.methods.find((m) => m.id === 'beta_vae')!.paramsByDataset!.dsprites).toEqual({ beta: 8 });
+    expect(q.datasets.find((d) => d.base === 'dsprites')!.latent).toBe(5);
+    expect(presetInfos().find((p) => p.id === 'zietlow2021')!.scales.find((s) => s.id === 'demo')!.runs).toBe(18);
+  });
 });
