@@ -16,6 +16,7 @@ import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 import { perturbCommand } from './perturb.js';
 import { analyzeCommand } from './analyze.js';
+import { runsCurvesCommand } from './curves.js';
 import { modelsCommand, runCancelCommand, runPauseCommand, runResumeCommand, runShowCommand, runsCommand, trainCommand } from './runs.js';
 
-export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand, benchUiCommand, ...studyCommands, ...clusterCommands, ...exportCommands, reproduceCommand];
+export const commands: Command[] = [infoCommand, datasetsCommand, datasetShowCommand, datasetSampleCommand, datasetImportCommand, serveCommand, benchDataCommand, modelsCommand, trainCommand, runsCommand, runsCurvesCommand, runShowCommand, runCancelCommand, runPauseCommand, runResumeCommand, evaluateCommand, perturbCommand, analyzeCommand, evalCommand, benchTrainCommand, benchMetricsCommand, benchUiCommand, ...studyCommands, ...clusterCommands, ...exportCommands, reproduceCommand];

@@ -1,10 +1,12 @@
 /**
- * The chart model of the metric during training (Compare and Table 1): a line
- * of means per curve and its 95 % interval as two series named
- * '<name> (95% CI low|high)' over the steps that have one.
+ * The chart model of the metric during training (Compare, Table 1 and
+ * `dlab runs curves`, src/shared/curves.ts): a line of means per curve and its
+ * 95 % interval as two series named '<name> (95% CI low|high)' over the steps
+ * that have one.
  */
 import { describe, expect, it } from 'vitest';
-import { curveModel } from '../../../src/renderer/src/components/compare/model.js';
+import { curveModel as rendererCurveModel } from '../../../src/renderer/src/components/compare/model.js';
+import { compareCurveModel, curveModel } from '../../../src/shared/curves.js';
 import { ChartModel } from '../../../src/shared/requests/exporting.js';
 
 describe('curveModel', () => {
@@ -34,5 +36,14 @@ describe('curveModel', () => {
     expect(curveModel([{ name: 'a', points: [{ step: 1, mean: 1, lo: 0, hi: 2 }] }], '', 't')).toBeNull();
     const many = Array.from({ length: 30 }, (_, i) => ({ name: `c${i}`, points: [{ step: 1, mean: 1, lo: 0, hi: 2 }] }));
     expect(curveModel(many, 'mig', 't')!.series).toHaveLength(63);
+  });
+
+  it('the Compare chart: curves named method · dataset · variant under the screen’s title; the renderer’s curveModel is the shared one', () => {
+    expect(rendererCurveModel).toBe(curveModel);
+    const points = [{ step: 100, n: 2, mean: 0.2, lo: 0.1, hi: 0.3 }];
+    const m = compareCurveModel([{ key: 'k', method: 'beta_vae', base: 'dsprites', variant: 'noise', points }], 'mig')!;
+    expect(m).toEqual(curveModel([{ name: 'beta_vae · dsprites · noise', points }], 'mig', 'MIG during training (mean over seeds, 95 % CI)'));
+    expect(compareCurveModel([], 'mig')).toBeNull();
+    expect(compareCurveModel([{ key: 'k', method: 'a', base: 'b', variant: 'original', points }], 'mig', 'Mine')!.title).toBe('Mine');
   });
 });

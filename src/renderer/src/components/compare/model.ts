@@ -2,7 +2,8 @@
  * Pure helpers of the Compare screen: the dataset variant of a run (from the
  * dataset lineage), seed statistics, grouping by (method, base dataset,
  * variant), the hyperparameters that differ, and the engine Chart models
- * (the same data goes to Chart.js on screen and to `export/chart`).
+ * (the same data goes to Chart.js on screen and to `export/chart`; the curves
+ * of a metric during training come from src/shared/curves.ts).
  */
 import type { DatasetInfo } from '../../../../shared/domain';
 import type { RunSummary } from '../../../../shared/runs';
@@ -144,35 +145,8 @@ export function scatterModel(rows: readonly RunRow[], param: string, metric: str
   };
 }
 
-/** One curve of the metric during training: per step the mean over seeds and its 95 % interval (null below 2 seeds). */
-export interface StepCurve {
-  name: string;
-  points: readonly { step: number; mean: number; lo: number | null; hi: number | null }[];
-}
-
-/**
- * The metric against training steps (runs/compare and studies/results curves):
- * one line per curve, its 95 % interval as two series '<name> (95% CI low|high)'
- * that ModelChart draws thin and dashed in the line's colour. At most 21 curves
- * (3 series each: the chart model's 64); null when none has points.
- */
-export function curveModel(curves: readonly StepCurve[], metric: string, title: string): (ChartModel & { kind: 'line' }) | null {
-  const shown = curves.filter((c) => c.points.length > 0).slice(0, 21);
-  if (!metric || shown.length === 0) return null;
-  const series = shown.flatMap(({ name, points }) => {
-    const ci = points.filter((p) => p.lo !== null && p.hi !== null);
-    return [
-      { name, points: points.map((p) => [p.step, p.mean] as [number, number]) },
-      ...(ci.length
-        ? [
-            { name: `${name} (95% CI low)`, points: ci.map((p) => [p.step, p.lo!] as [number, number]) },
-            { name: `${name} (95% CI high)`, points: ci.map((p) => [p.step, p.hi!] as [number, number]) },
-          ]
-        : []),
-    ];
-  });
-  return { kind: 'line', title, xLabel: 'step', yLabel: metric, series };
-}
+/** The chart model of the metric during training lives in src/shared (the CLI's `dlab runs curves` draws it too). */
+export { curveModel, type StepCurve } from '../../../../shared/curves';
 
 /** Quartiles by linear interpolation (the engine's box layout uses the same rule). */
 export function quartiles(values: readonly number[]): { min: number; q1: number; med: number; q3: number; max: number } | null {
