@@ -17,7 +17,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Small problem: 256 points, 8×8 offsets, 100 steps. ε = 0.25 gives the generator room to flip the
 // references robustly in a few seconds; at the paper's ε = 0.1 the same design needs ~400 steps to close
 // the held-out gap (measured: +0.0012 → ≈0), too slow for a unit test.
-const small = { epsilon: 0.25, train_points: 256, steps: 100, resolution: 8, learning_rate: 0.03 };
+// the references' objective alone (the structure term and the parity inputs have their own tests: manipulation-structure.test.ts)
+const small = { epsilon: 0.25, train_points: 256, steps: 100, resolution: 8, learning_rate: 0.03, structure_weight: 0, parity_inputs: false };
 
 /**
  * The test's own version of the two references, written from the documented

@@ -40,6 +40,7 @@ export function parseWeights(text: string): ManipulationWeights {
     return v as number[];
   };
   if (o.format !== 'dlab-manipulation' || o.version !== 1) throw new Error('not a dlab manipulation weights file (format/version)');
+  if (o.encoding !== undefined && o.encoding !== 'smooth' && o.encoding !== 'parity') throw new Error("manipulation weights: 'encoding' is neither 'smooth' nor 'parity'");
   const cyc = o.cyclic;
   if (!Array.isArray(cyc) || !cyc.every((x) => typeof x === 'boolean')) throw new Error("manipulation weights: 'cyclic' malformed");
   return {
@@ -50,6 +51,7 @@ export function parseWeights(text: string): ManipulationWeights {
     factorSizes: ints('factorSizes'),
     cyclic: cyc as boolean[],
     inputDim: num('inputDim'),
+    ...(o.encoding === 'parity' ? { encoding: 'parity' as const } : {}),
     hidden: num('hidden'),
     w1: arr('w1'),
     b1: arr('b1'),

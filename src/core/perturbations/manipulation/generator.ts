@@ -33,15 +33,32 @@ export interface GeneratorGrads {
 
 // ---------------------------------------------------------------- encoding
 
-export function generatorInputDim(sizes: readonly number[], cyclic: readonly boolean[]): number {
+/**
+ * The generator's input e(w). 'smooth' (the first design): per factor of more
+ * than one class 2c/(n−1) − 1, or (cos, sin)(2πc/n) for a cyclic one.
+ * 'parity' appends the step parities (−1)^c_k and their pairwise products
+ * (−1)^(c_k + c_l). Why: an offset bounded by 1 that is smooth in the classes
+ * changes by at most about 2/(n−1) per class step (0.065 for dSprites' x), so
+ * it cannot change what one step of a factor does to the image; with the
+ * parities it can flip from one class to the next, and the pair products let a
+ * step of factor k and a step of factor l change the image the same way (the
+ * coupling that turns the principal directions of the step Gram).
+ */
+export type GeneratorEncoding = 'smooth' | 'parity';
+
+export function generatorInputDim(sizes: readonly number[], cyclic: readonly boolean[], encoding: GeneratorEncoding = 'smooth'): number {
   let d = 0;
+  let varying = 0;
   sizes.forEach((n, k) => {
-    if (n > 1) d += cyclic[k] ? 2 : 1;
+    if (n > 1) {
+      d += cyclic[k] ? 2 : 1;
+      varying++;
+    }
   });
-  return d;
+  return encoding === 'parity' ? d + varying + (varying * (varying - 1)) / 2 : d;
 }
 
-export function encodeGeneratorInput(sizes: readonly number[], cyclic: readonly boolean[], f: ArrayLike<number>, out: Float64Array, o = 0): void {
+export function encodeGeneratorInput(sizes: readonly number[], cyclic: readonly boolean[], f: ArrayLike<number>, out: Float64Array, o = 0, encoding: GeneratorEncoding = 'smooth'): void {
   let d = o;
   for (let k = 0; k < sizes.length; k++) {
     const n = sizes[k]!;
@@ -54,6 +71,11 @@ export function encodeGeneratorInput(sizes: readonly number[], cyclic: readonly 
       out[d++] = (2 * c) / (n - 1) - 1;
     }
   }
+  if (encoding !== 'parity') return;
+  const par: number[] = [];
+  for (let k = 0; k < sizes.length; k++) if (sizes[k]! > 1) par.push(f[k]! % 2 === 0 ? 1 : -1);
+  for (const v of par) out[d++] = v;
+  for (let a = 0; a < par.length; a++) for (let b = a + 1; b < par.length; b++) out[d++] = par[a]! * par[b]!;
 }
 
 // ---------------------------------------------------------------- the net
@@ -193,7 +215,7 @@ function checkWeights(wts: ManipulationWeights, parent: GroundTruthDataset): voi
   if (wts.imageShape.join('x') !== [h, w, c].join('x')) throw bad(`image shape ${wts.imageShape.join('×')}`);
   if (wts.factorSizes.join(',') !== sizes.join(',') || wts.cyclic.join(',') !== cyclic.join(',')) throw bad('factor grid differs');
   const p = wts.low[0] * wts.low[1] * c;
-  if (wts.inputDim !== generatorInputDim(sizes, cyclic)) throw bad('input size');
+  if (wts.inputDim !== generatorInputDim(sizes, cyclic, wts.encoding ?? 'smooth')) throw bad('input size');
   if (wts.w1.length !== wts.inputDim * wts.hidden || wts.b1.length !== wts.hidden) throw bad('layer 1 shape');
   if (wts.w2.length !== wts.hidden * p || wts.b2.length !== p) throw bad('layer 2 shape');
   for (const a of [wts.w1, wts.b1, wts.w2, wts.b2]) for (const v of a) if (!Number.isFinite(v)) throw bad('non-finite weight');
@@ -217,7 +239,7 @@ export function manipulatedDataset(
     parent,
     spec,
     (_i, f, _x, delta) => {
-      encodeGeneratorInput(wts.factorSizes, wts.cyclic, f, input);
+      encodeGeneratorInput(wts.factorSizes, wts.cyclic, f, input, 0, wts.encoding ?? 'smooth');
       generatorForward(wts, input, 0, hid, 0, low, 0);
       for (let j = 0; j < delta.length; j++) delta[j] = eps * upsampleAt(up, low, 0, j);
     },

@@ -14,10 +14,12 @@ import type { GroundTruthDataset } from '../../datasets/types.js';
 import { imageSize } from '../../datasets/types.js';
 import { Rng } from '../../util/rng.js';
 import type { PerturbationContext } from '../types.js';
-import type { GeneratorGrads, GeneratorNet, Upsampler } from './generator.js';
+import type { GeneratorEncoding, GeneratorGrads, GeneratorNet, Upsampler } from './generator.js';
 import { encodeGeneratorInput, generatorBackward, generatorForward, generatorInputDim, makeUpsampler, upsampleAt, upsampleTranspose } from './generator.js';
 import type { Pooler, ReferenceCodes } from './references.js';
 import { codeNoise, drawReferenceFeatures, featureCount, fitReferences, makePooler, mixingRotation, referenceCodes } from './references.js';
+import { StructureTerm } from './structure.js';
+import type { StructureEval } from './structure.js';
 import type { ManipulationEval, ManipulationReport, ManipulationWeights } from './types.js';
 
 export interface TrainOptions {
@@ -31,6 +33,10 @@ export interface TrainOptions {
   basis: number;
   ridge: number;
   noiseSpread: number;
+  /** Weight of the variance-structure term (structure.ts); 0 leaves it out. */
+  structureWeight: number;
+  /** The generator's input encoding (generator.ts). */
+  encoding: GeneratorEncoding;
 }
 
 export function optionsFromParams(params: ParamValues): TrainOptions {
@@ -45,6 +51,8 @@ export function optionsFromParams(params: ParamValues): TrainOptions {
     basis: Number(params.basis),
     ridge: Number(params.ridge),
     noiseSpread: Number(params.noise_spread ?? 0),
+    structureWeight: Number(params.structure_weight ?? 0),
+    encoding: params.parity_inputs === true ? 'parity' : 'smooth',
   };
 }
 
@@ -102,6 +110,7 @@ interface Dims {
   N: number;
   B: number;
   eps: number;
+  encoding: GeneratorEncoding;
 }
 
 function problemDims(info: DatasetInfo, opts: TrainOptions): Dims {
@@ -121,7 +130,8 @@ function problemDims(info: DatasetInfo, opts: TrainOptions): Dims {
     lh,
     lw,
     p: lh * lw * c,
-    D: generatorInputDim(sizes, cyclic),
+    D: generatorInputDim(sizes, cyclic, opts.encoding),
+    encoding: opts.encoding,
     H: opts.hidden,
     N: opts.trainPoints,
     B: opts.basis,
@@ -131,6 +141,8 @@ function problemDims(info: DatasetInfo, opts: TrainOptions): Dims {
 
 /** The training points: parent images X (N×P), generator inputs E (N×D) and reference codes. */
 interface TrainingData {
+  /** Grid indices of the points. */
+  idx: Int32Array;
   X: Float32Array;
   E: Float64Array;
   ref: ReferenceCodes;
@@ -142,8 +154,8 @@ function sampleTrainingData(parent: GroundTruthDataset, d: Dims, R: Mat, sigma: 
   const X = renderBatch(parent, idx);
   const fac = factorsOf(sizes, idx);
   const E = new Float64Array(N * D);
-  for (let n = 0; n < N; n++) encodeGeneratorInput(sizes, cyclic, fac.subarray(n * K, (n + 1) * K), E, n * D);
-  return { X, E, ref: referenceCodes(sizes, fac, R, sigma, d.B) };
+  for (let n = 0; n < N; n++) encodeGeneratorInput(sizes, cyclic, fac.subarray(n * K, (n + 1) * K), E, n * D, d.encoding);
+  return { idx, X, E, ref: referenceCodes(sizes, fac, R, sigma, d.B) };
 }
 
 /** Glorot-uniform W1, small W2, zero biases. */
@@ -187,15 +199,22 @@ class TrainingProblem {
   private readonly gFull: Float64Array;
   private readonly gM: Float64Array;
   private readonly gH: Float64Array;
+  /** The variance-structure term, when its weight is above 0. */
+  readonly structure: StructureTerm | null;
+  /** Its loss and alignment before the last step. */
+  lastStructure: StructureEval | null = null;
 
   constructor(
     private readonly d: Dims,
     private readonly data: TrainingData,
     private readonly net: GeneratorNet & GeneratorGrads,
     private readonly opts: TrainOptions,
+    parent: GroundTruthDataset,
+    R: Mat,
   ) {
     const { h, w, c, lh, lw, N, H, P, p, K, B } = d;
     this.up = makeUpsampler(h, w, c, lh, lw);
+    this.structure = opts.structureWeight > 0 ? new StructureTerm(parent, data.idx, d, R, this.up) : null;
     this.pool = makePooler(h, w, c, lh, lw);
     this.F = featureCount(K, B);
     this.optim = [net.w1, net.b1, net.w2, net.b2].map((a) => new Adam(a.length, opts.learningRate));
@@ -265,6 +284,10 @@ class TrainingProblem {
     this.forward();
     const l = this.losses(noiseRng);
     this.backward();
+    if (this.structure) {
+      this.lastStructure = this.structure.forward(this.net);
+      this.structure.accumulate(this.net, this.grads, this.opts.structureWeight);
+    }
     const { net, grads, optim } = this;
     optim[0]!.step(net.w1, grads.w1);
     optim[1]!.step(net.b1, grads.b1);
@@ -325,10 +348,11 @@ async function runSteps(prob: TrainingProblem, steps: number, noiseRng: Rng, ctx
   for (let step = 1; step <= steps; step++) {
     throwIfAborted();
     const l = prob.trainStep(noiseRng);
+    const st = prob.lastStructure ? { structureLoss: prob.lastStructure.loss } : {};
     if (step % every === 0 || step === steps || step === 1) {
-      history.push({ step, objective: l.objective, entangledLoss: l.entangledLoss, disentangledLoss: l.disentangledLoss });
+      history.push({ step, objective: l.objective, entangledLoss: l.entangledLoss, disentangledLoss: l.disentangledLoss, ...st });
     }
-    ctx.onProgress?.(step / steps, { stage: 'training', step, steps, ...l });
+    ctx.onProgress?.(step / steps, { stage: 'training', step, steps, ...l, ...st });
     if (step % 5 === 0) await new Promise<void>((r) => setImmediate(r));
   }
   return history;
@@ -344,6 +368,7 @@ function weightsOf(d: Dims, net: GeneratorNet, R: Mat, sigma: number[]): Manipul
     factorSizes: d.sizes,
     cyclic: d.cyclic,
     inputDim: d.D,
+    ...(d.encoding === 'parity' ? { encoding: 'parity' as const } : {}),
     hidden: d.H,
     w1: Float32Array.from(net.w1),
     b1: Float32Array.from(net.b1),
@@ -383,7 +408,8 @@ export async function trainManipulation(
 
   const data = sampleTrainingData(parent, d, R, sigma, pointRng);
   const net = initGenerator(d, initRng);
-  const prob = new TrainingProblem(d, data, net, opts);
+  const prob = new TrainingProblem(d, data, net, opts, parent, R);
+  const structureInitial = prob.structure?.forward(net) ?? null;
   const unperturbed = prob.evaluateParent(evalState);
   prob.forward();
   const initial = prob.evaluate(evalState);
@@ -395,7 +421,9 @@ export async function trainManipulation(
   const clippedFraction = prob.forward();
   ctx.onProgress?.(1, { stage: 'evaluating' });
   const final = prob.evaluate(evalState);
+  const structure = prob.structure && structureInitial ? prob.structure.report(opts.structureWeight, structureInitial, prob.structure.forward(net)) : undefined;
   const report: ManipulationReport = {
+    ...(structure ? { structure } : {}),
     trainPoints: d.N,
     steps: opts.steps,
     initial,

@@ -1,3 +1,6 @@
+import type { GeneratorEncoding } from './generator.js';
+import type { StructureReport } from './structure.js';
+
 /**
  * The learned manipulation's data: the trained generator weights (the
  * artifact) and the training report. The design is documented at the top of
@@ -13,6 +16,8 @@ export interface ManipulationWeights {
   factorSizes: number[];
   cyclic: boolean[];
   inputDim: number;
+  /** The input encoding e(w) (generator.ts); absent in the first artifacts: 'smooth'. */
+  encoding?: GeneratorEncoding;
   hidden: number;
   /** inputDim×hidden, row-major. */
   w1: Float32Array;
@@ -40,7 +45,9 @@ export interface ManipulationReport {
   unperturbed: ManipulationEval;
   final: ManipulationEval;
   /** Every few steps: step, objective, entangled and disentangled loss (training noise). */
-  history: { step: number; objective: number; entangledLoss: number; disentangledLoss: number }[];
+  history: { step: number; objective: number; entangledLoss: number; disentangledLoss: number; structureLoss?: number }[];
+  /** The variance-structure term (structure.ts), when its weight was above 0. */
+  structure?: StructureReport;
   mixingDistanceFromSignedPermutation: number;
   /** Fraction of training pixels clipped to [0, 1] at the end. */
   clippedFraction: number;
