@@ -122,7 +122,7 @@ export const manipulationEntry: PerturbationEntry = {
     {
       key: 'structure_weight',
       label: 'Structure weight',
-      description: 'Weight of the variance-structure term: the Gram of the per-factor image steps is pulled towards the parent\'s, turned by the mixing rotation (0: references only).',
+      description: 'Weight of the variance-structure term: the Gram of the per-factor image steps is pulled towards the parent\'s, turned by the mixing rotation, on at most 256 of the training points (0: references only).',
       type: 'number',
       default: 1,
       min: 0,

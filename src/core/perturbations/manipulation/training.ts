@@ -178,6 +178,9 @@ function zeroGrads(net: GeneratorGrads): GeneratorGrads {
 
 // ---------------------------------------------------------------- the problem
 
+/** Most training points the variance-structure term uses (the first of the sample; ≈ 180 MB for dSprites). */
+const STRUCTURE_POINTS = 256;
+
 /** Generator, references and every buffer of one training run. */
 class TrainingProblem {
   private readonly up: Upsampler;
@@ -214,7 +217,9 @@ class TrainingProblem {
   ) {
     const { h, w, c, lh, lw, N, H, P, p, K, B } = d;
     this.up = makeUpsampler(h, w, c, lh, lw);
-    this.structure = opts.structureWeight > 0 ? new StructureTerm(parent, data.idx, d, R, this.up) : null;
+    // the term renders K + 1 images a point: its memory is bounded by using at most STRUCTURE_POINTS of them
+    const ns = Math.min(N, STRUCTURE_POINTS);
+    this.structure = opts.structureWeight > 0 ? new StructureTerm(parent, data.idx.subarray(0, ns), { ...d, N: ns }, R, this.up) : null;
     this.pool = makePooler(h, w, c, lh, lw);
     this.F = featureCount(K, B);
     this.optim = [net.w1, net.b1, net.w2, net.b2].map((a) => new Adam(a.length, opts.learningRate));
