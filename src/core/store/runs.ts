@@ -219,22 +219,35 @@ export class RunRepository {
   query(q: RunQuery = {}): RunPage {
     const limit = q.limit ?? DEFAULT_PAGE;
     const offset = q.offset ?? 0;
-    // One scan of the filters (text matching is the costly part): every match's id and
-    // status in the page order, without the status filter, gives the counts per status,
-    // the total and the page; then the page's summaries by id.
-    const w = whereOf({ ...q, status: undefined });
     const order = orderOf(q);
-    const matches = this.db.prepare(`SELECT r.id AS id, r.status AS status FROM runs r ${w.sql} ORDER BY ${order.sql}`).raw().all(...w.params, ...order.params) as [string, string][];
+    let ids: string[];
     const counts: Record<string, number> = {};
-    for (const [, st] of matches) counts[st] = (counts[st] ?? 0) + 1;
-    const wanted = q.status ? new Set<string>(q.status) : null;
-    const inStatus = wanted ? matches.filter(([, st]) => wanted.has(st)) : matches;
-    const ids = inStatus.slice(offset, offset + limit).map(([id]) => id);
+    let total: number;
+    if (q.text?.trim()) {
+      // Text matching is the costly part: one scan gives every match's id and status in
+      // the page order (without the status filter), hence the counts, the total and the page.
+      const w = whereOf({ ...q, status: undefined });
+      const matches = this.db.prepare(`SELECT r.id AS id, r.status AS status FROM runs r ${w.sql} ORDER BY ${order.sql}`).raw().all(...w.params, ...order.params) as [string, string][];
+      for (const [, st] of matches) counts[st] = (counts[st] ?? 0) + 1;
+      const wanted = q.status ? new Set<string>(q.status) : null;
+      const inStatus = wanted ? matches.filter(([, st]) => wanted.has(st)) : matches;
+      ids = inStatus.slice(offset, offset + limit).map(([id]) => id);
+      total = inStatus.length;
+    } else {
+      // Cheap filters: the page's ids by the (indexed) order with LIMIT, the counts by GROUP BY.
+      const w = whereOf(q);
+      ids = (this.db.prepare(`SELECT r.id FROM runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`).pluck().all(...w.params, ...order.params, limit, offset) as string[]);
+      const cw = whereOf({ ...q, status: undefined });
+      for (const c of this.db.prepare(`SELECT r.status AS status, COUNT(*) AS n FROM runs r ${cw.sql} GROUP BY r.status`).all(...cw.params) as { status: string; n: number }[]) counts[c.status] = c.n;
+      total = q.status ? q.status.reduce((a, st) => a + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0);
+    }
+    // the summaries (tags, latest values, scores: subqueries per run) only for the page's runs
     const rows = ids.length ? (this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r WHERE r.id IN (${ids.map(() => '?').join(',')})`).all(...ids) as SummaryRow[]) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     const page = ids.map((id) => byId.get(id)).filter((r): r is SummaryRow => r !== undefined);
-    return { runs: page.map((r) => this.toSummary(r)), total: inStatus.length, offset, limit, counts };
+    return { runs: page.map((r) => this.toSummary(r)), total, offset, limit, counts };
   }
+
 
 
   /** What Compare aggregates: the runs matching the filter with their latest score of one metric (one query). */
