@@ -134,6 +134,9 @@ describe('Perturb screen in Chromium against dlab serve', () => {
     await page.locator('[data-testid="train"]').click();
     await expect.poll(() => page.locator('[data-testid="train-status"]').innerText(), { timeout: 120_000 }).toContain('done');
     expect(Number(await page.locator('[data-chart="train-curve"]').getAttribute('data-points'))).toBe(60);
+    // the variance-structure term's own curve and report (structure weight 1 by default)
+    expect(Number(await page.locator('[data-chart="train-structure"]').getAttribute('data-points'))).toBe(60);
+    await expect.poll(() => page.locator('[data-testid="structure-report"]').innerText()).toMatch(/structure loss [0-9.e-]+ → [0-9.e-]+; alignment distance of the step Gram/);
     await expect.poll(() => page.locator('[data-testid="preview-perturbed"] canvas').count(), { timeout: 30_000 }).toBe(6);
     const maxima = (await page.locator('[data-testid="preview-difference"] figcaption').allInnerTexts()).map((t) => Number(t.replace('max', '').trim()));
     for (const m of maxima) expect(m).toBeLessThanOrEqual(0.1);

@@ -276,6 +276,7 @@ export class PerturbService {
             if (info.objective !== undefined) ctx.point('objective', info.step, info.objective);
             if (info.entangledLoss !== undefined) ctx.point('entangledLoss', info.step, info.entangledLoss);
             if (info.disentangledLoss !== undefined) ctx.point('disentangledLoss', info.step, info.disentangledLoss);
+            if (info.structureLoss !== undefined) ctx.point('structureLoss', info.step, info.structureLoss);
           }
         }
         ctx.progress(a + (b - a) * fraction, `training step ${info.step}/${info.steps}`);

@@ -57,6 +57,8 @@ export interface PerturbationProgress {
   objective?: number;
   entangledLoss?: number;
   disentangledLoss?: number;
+  /** Learned manipulation: the variance-structure term L_S (when its weight is above 0). */
+  structureLoss?: number;
 }
 
 export interface PerturbationContext {
