@@ -7,23 +7,15 @@
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../../src/core/lab.js';
-import type { MetricScore } from '../../../src/core/metrics/types.js';
 import { resolveRunConfig } from '../../../src/core/training/config.js';
 import type { CompareResult } from '../../../src/shared/runs.js';
+import { migScore } from '../../helpers/scores.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const tmp = tmpDir();
 afterAll(() => tmp.cleanup());
 
-const score = (value: number): MetricScore => ({
-  metric: 'mig',
-  name: 'MIG',
-  primary: 'mig',
-  value,
-  scores: { mig: value },
-  provenance: { metric: 'mig', estimator: 'e', settings: {}, samples: { train: 100 }, seed: 0, codesAreMeans: true, notes: [] },
-  seconds: 0.1,
-});
+const score = migScore;
 
 describe('runs/compare curves', () => {
   it('mean and 95 % t interval over seeds per group and step', async () => {

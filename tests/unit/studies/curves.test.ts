@@ -11,24 +11,16 @@
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../../src/core/lab.js';
-import type { MetricScore } from '../../../src/core/metrics/types.js';
 import { cellRunConfig, expandCells } from '../../../src/core/studies/spec.js';
 import { resolveRunConfig } from '../../../src/core/training/config.js';
 import { StudyResults, type StudySpec } from '../../../src/shared/requests/studies.js';
+import { migScore } from '../../helpers/scores.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const tmp = tmpDir();
 afterAll(() => tmp.cleanup());
 
-const score = (value: number): MetricScore => ({
-  metric: 'mig',
-  name: 'MIG',
-  primary: 'mig',
-  value,
-  scores: { mig: value },
-  provenance: { metric: 'mig', estimator: 'e', settings: {}, samples: { train: 100 }, seed: 0, codesAreMeans: true, notes: [] },
-  seconds: 0.1,
-});
+const score = migScore;
 
 const NOISE_ID = 'dsprites.uniform-noise.curves-test';
 
