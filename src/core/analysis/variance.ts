@@ -99,6 +99,16 @@ export interface VarianceOptions {
   replica?: GroundTruthDataset;
 }
 
+/**
+ * The class one step of factor k goes to from class c, and the sign that makes
+ * the difference point towards increasing class: cyclic c + 1 mod n; else c + 1,
+ * or at the top class c − 1 with sign −1 (the difference x(w) − x(w − e_k)).
+ */
+export function stepTarget(n: number, cyclic: boolean, c: number): { to: number; sign: 1 | -1 } {
+  if (cyclic) return { to: (c + 1) % n, sign: 1 };
+  return c < n - 1 ? { to: c + 1, sign: 1 } : { to: c - 1, sign: -1 };
+}
+
 /** Step differences of every factor at one grid point into `D` (K·P, factor-major). */
 export function stepDifferences(ds: GroundTruthDataset, index: number, D: Float32Array, center?: Float32Array): void {
   const sizes = ds.info.factors.map((f) => f.size);
@@ -116,14 +126,8 @@ export function stepDifferences(ds: GroundTruthDataset, index: number, D: Float3
       continue;
     }
     const c = f[k]!;
-    const fac = ds.info.factors[k]!;
-    let sign = 1;
-    if (fac.cyclic) g[k] = (c + 1) % n;
-    else if (c < n - 1) g[k] = c + 1;
-    else {
-      g[k] = c - 1;
-      sign = -1;
-    }
+    const { to, sign } = stepTarget(n, ds.info.factors[k]!.cyclic, c);
+    g[k] = to;
     ds.render(factorsToIndex(sizes, g), D, o);
     g[k] = c;
     // sign +1: x(w') − x(w); sign −1 (top class): x(w) − x(w − e_k)

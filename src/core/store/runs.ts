@@ -248,8 +248,6 @@ export class RunRepository {
     return { runs: page.map((r) => this.toSummary(r)), total, offset, limit, counts };
   }
 
-
-
   /** What Compare aggregates: the runs matching the filter with their latest score of one metric (one query). */
   compareRows(f: RunFilter, metric: string): CompareRow[] {
     const w = whereOf(f);

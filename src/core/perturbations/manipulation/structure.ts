@@ -32,6 +32,7 @@
  */
 import type { Mat } from '../../analysis/linalg.js';
 import { mat, nearestSignedPermutation, symmetricEigen } from '../../analysis/linalg.js';
+import { stepTarget } from '../../analysis/variance.js';
 import { factorsOf, factorsToIndex, renderBatch } from '../../datasets/grid.js';
 import type { GroundTruthDataset } from '../../datasets/types.js';
 import type { GeneratorEncoding, GeneratorGrads, GeneratorNet, Upsampler } from './generator.js';
@@ -122,8 +123,9 @@ export class StructureTerm {
       for (let k = 0; k < K; k++) {
         const nk = sizes[k]!;
         const g = f.slice();
-        const top = !cyclic[k] && f[k]! === nk - 1;
-        g[k] = nk <= 1 ? f[k]! : top ? f[k]! - 1 : (f[k]! + 1) % nk;
+        const step = nk > 1 ? stepTarget(nk, cyclic[k]!, f[k]!) : { to: f[k]!, sign: 1 };
+        const top = step.sign === -1;
+        g[k] = step.to;
         const s = n * S + 1 + k;
         slotIdx[s] = factorsToIndex(sizes, g);
         encodeGeneratorInput(sizes, cyclic, g, this.E, s * D, d.encoding ?? 'smooth');
