@@ -45,6 +45,8 @@ export default defineConfig({
     root: resolve(__dirname, 'src/renderer'),
     plugins: [vue(), devCsp()],
     build: {
+      // minified like any web build: a third of the code to parse before the first screen
+      minify: 'esbuild',
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
   },

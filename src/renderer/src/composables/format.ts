@@ -22,15 +22,26 @@ export function fmtDuration(sec: number | undefined | null): string {
   return `${h}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** An ISO time as local "HH:MM" today, else "d Mon HH:MM". */
-export function fmtTime(iso: string | null | undefined): string {
+// Intl formatters are made once: `toLocaleTimeString(locale, options)` builds a
+// new one at every call (≈ 0.2 ms each), which was most of the Runs table's
+// render time at 100 rows.
+const hourMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayMonth = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const integer = new Intl.NumberFormat();
+
+/** An integer with the locale's digit grouping ("12,345"). */
+export function fmtInt(n: number): string {
+  return integer.format(n);
+}
+
+/** An ISO time as local "HH:MM" today, else "d Mon HH:MM" (`now` for tests). */
+export function fmtTime(iso: string | null | undefined, now: Date = new Date()): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const hm = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  const now = new Date();
-  if (d.toDateString() === now.toDateString()) return hm;
-  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${hm}`;
+  const hm = hourMinute.format(d);
+  if (d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate()) return hm;
+  return `${dayMonth.format(d)} ${hm}`;
 }
 
 /** The key hyperparameters of a run in one line. */
