@@ -27,6 +27,8 @@ export default defineConfig({
           worker: resolve(__dirname, 'src/core/runs/worker.ts'),
           // heavy request work (chart PNGs, perturbation previews and statistics) runs in worker threads of this script (out/main/thread-worker.js)
           'thread-worker': resolve(__dirname, 'src/core/thread-worker.ts'),
+          // the dlab command (bin/dlab.js runs out/main/cli.js when it is newer than src/)
+          cli: resolve(__dirname, 'src/cli/main.ts'),
         },
       },
     },

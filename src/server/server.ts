@@ -311,11 +311,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           return send(res, 400, { ok: false, error: { code: 'invalid_payload', message: 'body is not valid JSON' } });
         }
         // dispatch is called inside the promise chain, so a synchronous throw is caught too
+        const t0 = performance.now();
         Promise.resolve()
           .then(() => dispatch(opts.lab.handlers, name, payload))
           .then((reply) => {
             const status = reply.ok ? 200 : reply.error.code === 'invalid_payload' ? 400 : reply.error.code === 'not_found' ? 404 : reply.error.code === 'internal' ? 500 : 409;
-            send(res, status, reply);
+            // the handler's time (validation, the engine, the reply's validation), for the browser's devtools and the screens' timings
+            send(res, status, reply, { 'Server-Timing': `app;dur=${(performance.now() - t0).toFixed(1)}` });
           })
           .catch((e: unknown) => failed(req, res, e));
       }));

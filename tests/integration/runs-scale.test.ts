@@ -39,7 +39,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-function post(name: string, payload: unknown, headers: Record<string, string> = {}): Promise<{ status: number; encoding: string | undefined; body: Buffer }> {
+function post(name: string, payload: unknown, headers: Record<string, string> = {}): Promise<{ status: number; encoding: string | undefined; timing: string | undefined; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(payload);
     const req = http.request(
@@ -47,7 +47,7 @@ function post(name: string, payload: unknown, headers: Record<string, string> = 
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, encoding: res.headers['content-encoding'], timing: res.headers['server-timing'] as string | undefined, body: Buffer.concat(chunks) }));
       },
     );
     req.on('error', reject);
@@ -60,6 +60,9 @@ describe('runs at scale over the transports', () => {
     const gz = await post('runs/list', { limit: 50, status: ['finished'] }, { 'Accept-Encoding': 'gzip, deflate' });
     expect(gz.status).toBe(200);
     expect(gz.encoding).toBe('gzip');
+    // the handler's own time, for devtools: a positive duration in ms
+    expect(gz.timing).toMatch(/^app;dur=\d+\.\d$/);
+    expect(Number(gz.timing!.split('=')[1])).toBeGreaterThan(0);
     const text = zlib.gunzipSync(gz.body).toString('utf8');
     expect(gz.body.length).toBeLessThan(text.length / 3);
     const answer = JSON.parse(text) as { ok: boolean; result: { runs: { status: string }[]; total: number; counts: Record<string, number> } };

@@ -150,35 +150,22 @@ export const runsCommand: Command = {
     const db = fs.existsSync(file) ? openDb(file) : null;
     try {
       const repo = db ? new RunRepository(db) : null;
-      const pages = function* (): Generator<{ runs: RunSummary[]; total: number }> {
-        if (!repo) {
-          yield { runs: [], total: 0 };
-          return;
+      if (ctx.json) {
+        // the full summaries, 500 at a time
+        const all: RunSummary[] = [];
+        for (let offset = q.offset ?? 0; repo; offset += 500) {
+          const p = repo.query({ ...q, offset, limit: q.limit !== undefined ? Math.min(500, q.limit - (offset - (q.offset ?? 0))) : 500 });
+          all.push(...p.runs);
+          if (p.runs.length < 500 || (q.limit !== undefined && all.length >= q.limit)) break;
         }
-        if (q.limit !== undefined) {
-          yield repo.query(q);
-          return;
-        }
-        // every matching run, 500 at a time
-        for (let offset = q.offset ?? 0; ; offset += 500) {
-          const p = repo.query({ ...q, offset, limit: 500 });
-          yield p;
-          if (p.runs.length < 500) return;
-        }
-      };
-      const all: RunSummary[] = [];
-      let total = 0;
-      let shown = 0;
-      for (const p of pages()) {
-        total = p.total;
-        shown += p.runs.length;
-        if (ctx.json) all.push(...p.runs);
-        else
-          for (const r of p.runs)
-            ctx.out(`${r.id}  ${r.status.padEnd(11)} ${r.model.padEnd(12)} ${r.datasetId.padEnd(20)} ${String(r.step).padStart(8)}/${r.totalSteps}  seed ${r.seed}`);
+        ctx.out(JSON.stringify(all, null, 2));
+      } else {
+        // a line per run needs only the run's own columns: one pass for every match
+        const { runs, total } = repo ? repo.brief({ ...q, limit: q.limit ?? null }) : { runs: [], total: 0 };
+        const lines = runs.map((r) => `${r.id}  ${r.status.padEnd(11)} ${r.model.padEnd(12)} ${r.datasetId.padEnd(20)} ${String(r.step).padStart(8)}/${r.totalSteps}  seed ${r.seed}`);
+        if (lines.length) ctx.out(lines.join('\n'));
+        if (runs.length < total) ctx.err(`${runs.length} of ${total} matching runs shown (--offset/--limit for more)`);
       }
-      if (ctx.json) ctx.out(JSON.stringify(all, null, 2));
-      else if (shown < total) ctx.err(`${shown} of ${total} matching runs shown (--offset/--limit for more)`);
       return 0;
     } finally {
       db?.close();

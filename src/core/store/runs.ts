@@ -43,6 +43,17 @@ export interface CompareRow {
   score: number | null;
 }
 
+/** A run's own columns, for listings of many runs (`RunRepository.brief`). */
+export interface BriefRun {
+  id: string;
+  status: RunStatus;
+  model: string;
+  datasetId: string;
+  seed: number;
+  step: number;
+  totalSteps: number;
+}
+
 /** The page size of `query` when none is asked for. */
 export const DEFAULT_PAGE = 100;
 
@@ -217,6 +228,29 @@ export class RunRepository {
    * as JSON columns), the counts a second.
    */
   query(q: RunQuery = {}): RunPage {
+    const { ids, total, offset, limit, counts } = this.pageIds(q);
+    // the summaries (tags, latest values, scores: subqueries per run) only for the page's runs
+    const rows = ids.length ? (this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r WHERE r.id IN (${ids.map(() => '?').join(',')})`).all(...ids) as SummaryRow[]) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const page = ids.map((id) => byId.get(id)).filter((r): r is SummaryRow => r !== undefined);
+    return { runs: page.map((r) => this.toSummary(r)), total, offset, limit, counts };
+  }
+
+  /**
+   * The same page as `query` (same filters, order and paging; `limit: null`
+   * for every match) with a run's own columns only: no tags, latest values
+   * or scores, so a listing of 10,000 runs costs one pass (`dlab runs`).
+   */
+  brief(q: Omit<RunQuery, 'limit'> & { limit?: number | null } = {}): { runs: BriefRun[]; total: number } {
+    const { ids, total } = this.pageIds({ ...q, limit: q.limit === null ? -1 : q.limit });
+    if (!ids.length) return { runs: [], total };
+    const stmt = this.db.prepare(`SELECT id, status, model, dataset_id AS datasetId, seed, step, total_steps AS totalSteps FROM runs WHERE id IN (SELECT value FROM json_each(?))`);
+    const byId = new Map((stmt.all(JSON.stringify(ids)) as BriefRun[]).map((r) => [r.id, r]));
+    return { runs: ids.map((id) => byId.get(id)).filter((r): r is BriefRun => r !== undefined), total };
+  }
+
+  /** The ids of a page (limit −1: every match), the total and the counts per status. */
+  private pageIds(q: RunQuery): { ids: string[]; total: number; offset: number; limit: number; counts: Record<string, number> } {
     const limit = q.limit ?? DEFAULT_PAGE;
     const offset = q.offset ?? 0;
     const order = orderOf(q);
@@ -231,7 +265,7 @@ export class RunRepository {
       for (const [, st] of matches) counts[st] = (counts[st] ?? 0) + 1;
       const wanted = q.status ? new Set<string>(q.status) : null;
       const inStatus = wanted ? matches.filter(([, st]) => wanted.has(st)) : matches;
-      ids = inStatus.slice(offset, offset + limit).map(([id]) => id);
+      ids = (limit < 0 ? inStatus.slice(offset) : inStatus.slice(offset, offset + limit)).map(([id]) => id);
       total = inStatus.length;
     } else {
       // Cheap filters: the page's ids by the (indexed) order with LIMIT, the counts by GROUP BY.
@@ -241,11 +275,7 @@ export class RunRepository {
       for (const c of this.db.prepare(`SELECT r.status AS status, COUNT(*) AS n FROM runs r ${cw.sql} GROUP BY r.status`).all(...cw.params) as { status: string; n: number }[]) counts[c.status] = c.n;
       total = q.status ? q.status.reduce((a, st) => a + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0);
     }
-    // the summaries (tags, latest values, scores: subqueries per run) only for the page's runs
-    const rows = ids.length ? (this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs r WHERE r.id IN (${ids.map(() => '?').join(',')})`).all(...ids) as SummaryRow[]) : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const page = ids.map((id) => byId.get(id)).filter((r): r is SummaryRow => r !== undefined);
-    return { runs: page.map((r) => this.toSummary(r)), total, offset, limit, counts };
+    return { ids, total, offset, limit, counts };
   }
 
   /** What Compare aggregates: the runs matching the filter with their latest score of one metric (one query). */

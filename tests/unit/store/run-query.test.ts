@@ -165,6 +165,20 @@ describe('RunRepository.query', () => {
   });
 });
 
+describe('RunRepository.brief (the listing of dlab runs)', () => {
+  it('gives the page of query, with the run\'s own columns, and every match for limit null', () => {
+    const brief = runs.brief({ sort: 'model', limit: null });
+    expect(brief.total).toBe(6);
+    expect(brief.runs.map((r) => r.id)).toEqual(['f', 'e', 'b', 'a', 'c', 'd']);
+    expect(brief.runs.find((r) => r.id === 'c')).toEqual({ id: 'c', status: 'failed', model: 'factor_vae', datasetId: 'shapes3d', seed: 0, step: 3, totalSteps: 10 });
+    expect(runs.brief({ text: 'beta=4', limit: null }).runs.map((r) => r.id)).toEqual(['e', 'a']);
+    expect(runs.brief({ text: 'best', status: ['finished'], limit: null })).toEqual({ total: 1, runs: [expect.objectContaining({ id: 'a' })] });
+    expect(runs.brief({ sort: 'model', offset: 1, limit: 2 })).toEqual({ total: 6, runs: [expect.objectContaining({ id: 'e' }), expect.objectContaining({ id: 'b' })] });
+    expect(runs.brief({ sort: 'model', offset: 4, limit: null }).runs.map((r) => r.id)).toEqual(['c', 'd']);
+    expect(runs.brief({ text: 'nothing-like-this', limit: null })).toEqual({ total: 0, runs: [] });
+  });
+});
+
 describe('batched evaluations', () => {
   it('returns every run asked for, all records or the latest per metric', () => {
     const all = runs.evaluationsOf(['a', 'c']);
