@@ -119,11 +119,13 @@ export function whereOf(f: RunFilter): { sql: string; params: unknown[] } {
       }
       continue;
     }
+    // LIKE is case-insensitive for ASCII as lower() is, without building a lowered copy of every row
+    const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     conds.push(
-      `(instr(lower(r.id || ' ' || r.model || ' ' || r.dataset_id || ' ' || r.status || ' seed ' || r.seed || ' ' || r.config_json), ?) > 0
-        OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND instr(lower(t.tag), ?) > 0))`,
+      `((r.id || ' ' || r.model || ' ' || r.dataset_id || ' ' || r.status || ' seed ' || r.seed || ' ' || r.config_json) LIKE ? ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag LIKE ? ESCAPE '\\'))`,
     );
-    params.push(word, word);
+    params.push(like, like);
   }
   return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
 }

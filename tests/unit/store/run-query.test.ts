@@ -148,6 +148,11 @@ describe('RunRepository.query', () => {
     expect(ids({ text: 'beta_vae queued' })).toEqual(['e']);
     expect(ids({ text: 'z=4 manipulation' })).toEqual(['d']);
     expect(ids({ text: 'nothing-like-this' })).toEqual([]);
+    // LIKE's wildcards in a word are literal characters
+    expect(ids({ text: '%' })).toEqual([]);
+    expect(ids({ text: 'beta%vae' })).toEqual([]);
+    expect(ids({ text: 'fac_or' })).toEqual([]);
+    expect(ids({ text: 'factor_' })).toEqual(['c']);
     expect(runs.query({ text: 'beta=4' }).total).toBe(2);
   });
 
