@@ -152,8 +152,20 @@ describe('10,000 runs', () => {
     expect(pcl.total).toBeGreaterThan(0);
     await expect.poll(() => page.locator('[data-testid="page-range"]').innerText(), { timeout: 30_000 }).toBe(`1–${Math.min(500, pcl.total)} of ${pcl.total}`);
     await expect.poll(() => rowIds(page), { timeout: 30_000 }).toEqual(pcl.runs.map((r) => r.id));
+    // and with the status filter too; then Clear filters: one request for both
+    await page.locator('[data-testid="status-filter"]').selectOption('finished');
+    const pclFinished = repo.query({ model: ['pcl'], status: ['finished'], limit: 1 }).total;
+    await expect.poll(() => page.locator('[data-testid="page-range"]').innerText(), { timeout: 30_000 }).toBe(`1–${Math.min(500, pclFinished)} of ${pclFinished}`);
+    const lists: string[] = [];
+    const onRequest = (r: import('playwright-core').Request) => void (r.url().includes('/api/runs/list') && lists.push(r.postData() ?? ''));
+    page.on('request', onRequest);
     await page.locator('[data-testid="clear-filters"]').click();
     await expect.poll(() => page.locator('[data-testid="page-range"]').innerText(), { timeout: 30_000 }).toContain(`of ${N}`);
+    await page.waitForTimeout(300);
+    page.off('request', onRequest);
+    expect(lists).toHaveLength(1);
+    expect(JSON.parse(lists[0]!)).not.toHaveProperty('model');
+    expect(JSON.parse(lists[0]!)).not.toHaveProperty('status');
 
     // the default page size (100 rows): a text filter and a sort, timed the same way
     await page.locator('[data-testid="page-size"]').selectOption('100');
