@@ -42,11 +42,18 @@ function fakeRun(lab: Lab, id: string, seed: number, datasetId: string, mig: num
     provenance: { metric: 'mig', estimator: 'e', settings: { num_train: 10000, num_bins: 20 }, samples: { train: 7 }, seed, codesAreMeans: true, notes: [] },
     seconds: 0.1,
   });
+  // its metric curve (--eval-every 5): MIG at steps 5 and 10
+  for (const [step, v] of [[5, mig / 2], [10, mig]] as const)
+    lab.runs.metricSeries.add(id, step, [{
+      metric: 'mig', name: 'MIG', primary: 'mig', value: v, scores: { mig: v },
+      provenance: { metric: 'mig', estimator: 'e', settings: { num_train: 100, num_bins: 20 }, samples: { train: 100 }, seed: 7, codesAreMeans: true, notes: [`step ${step}`] },
+      seconds: 0.2,
+    }]);
 }
 
 /** Everything a bundle import could touch. */
 function dump(lab: Lab): string {
-  const rows = ['experiments', 'datasets', 'runs', 'scalars', 'evaluations', 'artifacts', 'tags', 'notes'].map((t) => lab.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+  const rows = ['experiments', 'datasets', 'runs', 'scalars', 'evaluations', 'metric_series', 'artifacts', 'tags', 'notes'].map((t) => lab.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
   const files: string[] = [];
   const walk = (d: string) => {
     if (!fs.existsSync(d)) return;
@@ -140,6 +147,10 @@ describe('bundles', () => {
       expect(y.notes.map((n) => n.text)).toEqual([`note ${id}`]);
       expect(y.checkpoints).toEqual(x.checkpoints);
       expect(b.runs.series(id)).toEqual(a.runs.series(id));
+      // the metric curve, point for point with its provenance
+      const curve = (lab: Lab) => lab.runs.metricSeries.points(id).map(({ id: _rowId, ...p }) => p);
+      expect(curve(b)).toEqual(curve(a));
+      expect(curve(b).map((p) => [p.step, p.value, p.provenance.notes])).toEqual([[5, a.runs.evaluations(id)[0]!.value! / 2, ['step 5']], [10, a.runs.evaluations(id)[0]!.value, ['step 10']]]);
       expect(b.runs.evaluations(id).map((e) => [e.metric, e.value, e.provenance])).toEqual(a.runs.evaluations(id).map((e) => [e.metric, e.value, e.provenance]));
       for (const art of a.runs.artifacts(id)) expect(sha(fs.readFileSync(path.join(b.labDir, art.path)))).toBe(art.sha256);
     }
@@ -249,6 +260,8 @@ describe('bundles', () => {
     ['a run whose config is not a run config', () => craft('poison-config-shape', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.run.config_json = '{"model":"beta_vae"}'))), /config_json: .*(params|datasetId)/],
     ['a run with an unknown status', () => craft('poison-status', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.run.status = 'exploded'))), /run\.status/],
     ['a run of an unknown method', () => craft('poison-model', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.run.model = 'rm -rf'))), /not a method this lab knows/],
+    ['a metric curve with a point given twice', () => craft('poison-series-dup', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => r.metric_series.push(r.metric_series[0]))), /metric_series: a \(metric, step\) point is given twice/],
+    ['a metric curve point that is not a score', () => craft('poison-series', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.metric_series[1].scores_json = '{"value": "high"}'))), /metric_series.*scores_json/],
     ['a score that is not a score', () => craft('poison-score', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.evaluations[0].scores_json = '{"value": "high"}'))), /scores_json/],
     ['a dataset whose info is empty', async () => craft('poison-info', (files, m) => editRow(files, m, `rows/datasets/${noiseId}.json`, (r) => (r.row.info_json = '{}'))), /info_json/],
     ['an artifact whose row disagrees with the manifest on its size', () => craft('artifact-size', (files, m) => editRow(files, m, 'rows/runs/run-bundle-0.json', (r) => (r.artifacts[0].size += 1))), /declared as \d+ bytes, its row says/],
@@ -318,6 +331,24 @@ describe('bundles', () => {
     await expect(importBundle(b, good, { maxArchiveBytes: 100 })).rejects.toThrow(/archive is \d+ bytes/);
     await expect(importBundle(b, good, { maxEntries: 3 })).rejects.toThrow(/entries, over the limit/);
     expect(dump(b)).toBe(before);
+  });
+
+  it('imports a bundle made before metric curves existed (no metric_series in its rows)', async () => {
+    const file = await craft('before-curves', (files, m) => {
+      for (const id of ['run-bundle-0', 'run-bundle-1'])
+        editRow(files, m, `rows/runs/${id}.json`, (r) => {
+          delete r.metric_series;
+        });
+    });
+    const d = await Lab.open({ labDir: path.join(tmp.dir, 'd'), backend: { backend: 'cpu', notes: [] }, adoptQueuedRuns: false });
+    try {
+      const r = await importBundle(d, file);
+      expect(r.runsImported.sort()).toEqual(['run-bundle-0', 'run-bundle-1']);
+      expect(d.runs.metricSeries.points('run-bundle-0')).toEqual([]);
+      expect(d.runs.evaluations('run-bundle-0').map((e) => e.value)).toEqual(a.runs.evaluations('run-bundle-0').map((e) => e.value));
+    } finally {
+      await d.close();
+    }
   });
 
   it('refuses a run that exists here with a different configuration', async () => {

@@ -5,7 +5,7 @@
  * file with its size and SHA-256), `rows/study.json` (the experiments row),
  * `rows/datasets/<id>.json` (derived datasets the runs train on, with their
  * artifact rows), `rows/runs/<id>.json` (run row, scalar series,
- * evaluations, tags, notes, artifact rows), and `files/<lab-relative path>`
+ * evaluations, metric curves, tags, notes, artifact rows), and `files/<lab-relative path>`
  * for the artifacts (the latest checkpoint, the stored codes, perturbation
  * weights). Imported (user-file) datasets are not copied: they are listed as
  * `requires` and must exist in the importing lab.
@@ -124,6 +124,11 @@ const RunRow = z
       .strict(),
     scalars: z.array(z.tuple([z.string().max(64), z.number().int(), z.number()])),
     evaluations: z.array(z.object({ metric: z.string().max(64), scores_json: jsonText(StoredScore), provenance_json: jsonText(EvaluationRecord.shape.provenance), created_at: IsoTime }).strict()),
+    /** The metric curves (`--eval-every`): one point per (metric, step); absent in bundles made before they existed. */
+    metric_series: z
+      .array(z.object({ metric: z.string().max(64), step: z.number().int().nonnegative(), scores_json: jsonText(StoredScore), provenance_json: jsonText(EvaluationRecord.shape.provenance), created_at: IsoTime }).strict())
+      .refine((ps) => new Set(ps.map((p) => `${p.metric}\u0000${p.step}`)).size === ps.length, 'a (metric, step) point is given twice')
+      .optional(),
     tags: z.array(z.string().min(1).max(64)),
     notes: z.array(z.object({ text: z.string().max(10_000), created_at: IsoTime }).strict()),
     artifacts: z.array(ArtifactRow),
@@ -218,6 +223,7 @@ export function exportBundle(lab: BundleDeps, opts: BundleExportOptions, outPath
       (s) => [s.key, s.step, s.value] as [string, number, number],
     );
     const evaluations = db.prepare('SELECT metric, scores_json, provenance_json, created_at FROM evaluations WHERE run_id = ? ORDER BY id').all(id) as z.infer<typeof RunRow>['evaluations'];
+    const metric_series = db.prepare('SELECT metric, step, scores_json, provenance_json, created_at FROM metric_series WHERE run_id = ? ORDER BY metric, step').all(id) as NonNullable<z.infer<typeof RunRow>['metric_series']>;
     const tags = (db.prepare('SELECT tag FROM tags WHERE run_id = ? ORDER BY tag').all(id) as { tag: string }[]).map((t) => t.tag);
     const notes = db.prepare('SELECT text, created_at FROM notes WHERE run_id = ? ORDER BY id').all(id) as { text: string; created_at: string }[];
     const all = db.prepare("SELECT kind, path, size, sha256, created_at FROM artifacts WHERE owner_kind = 'run' AND owner_id = ? ORDER BY id").all(id) as z.infer<typeof ArtifactRow>[];
@@ -228,7 +234,7 @@ export function exportBundle(lab: BundleDeps, opts: BundleExportOptions, outPath
       const want = (a.kind === 'checkpoint' && (opts.checkpoints ?? true) && latest !== undefined && a.path.startsWith(latest + '/')) || (a.kind === 'codes' && (opts.codes ?? true));
       if (want && addArtifactFile(a.path)) artifacts.push(a);
     }
-    addFile(`rows/runs/${id}.json`, Buffer.from(JSON.stringify({ run, scalars, evaluations, tags, notes, artifacts })));
+    addFile(`rows/runs/${id}.json`, Buffer.from(JSON.stringify({ run, scalars, evaluations, metric_series, tags, notes, artifacts })));
     runs.push(id);
     addDataset(run.dataset_id, `run ${id}`);
   }
@@ -565,6 +571,7 @@ export async function importBundle(lab: BundleDeps, file: string, limits: Partia
       const insRun = db.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(', ')})`);
       const insScalar = db.prepare('INSERT INTO scalars (run_id, key, step, value) VALUES (?, ?, ?, ?)');
       const insEval = db.prepare('INSERT INTO evaluations (run_id, metric, scores_json, provenance_json, created_at) VALUES (?, ?, ?, ?, ?)');
+      const insPoint = db.prepare('INSERT INTO metric_series (run_id, metric, step, scores_json, provenance_json, created_at) VALUES (?, ?, ?, ?, ?, ?)');
       const insTag = db.prepare('INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)');
       const insNote = db.prepare('INSERT INTO notes (run_id, text, created_at) VALUES (?, ?, ?)');
       for (const r of newRuns) {
@@ -572,6 +579,7 @@ export async function importBundle(lab: BundleDeps, file: string, limits: Partia
         insRun.run({ ...r.run, status });
         for (const [k, s, v] of r.scalars) insScalar.run(r.run.id, k, s, v);
         for (const e of r.evaluations) insEval.run(r.run.id, e.metric, e.scores_json, e.provenance_json, e.created_at);
+        for (const p of r.metric_series ?? []) insPoint.run(r.run.id, p.metric, p.step, p.scores_json, p.provenance_json, p.created_at);
         for (const t of r.tags) insTag.run(r.run.id, t);
         for (const n of r.notes) insNote.run(r.run.id, n.text, n.created_at);
         for (const a of r.artifacts) art.run('run', r.run.id, a.kind, a.path, a.size, a.sha256, a.created_at);
