@@ -167,6 +167,19 @@ describe('10,000 runs', () => {
     expect(JSON.parse(lists[0]!)).not.toHaveProperty('model');
     expect(JSON.parse(lists[0]!)).not.toHaveProperty('status');
 
+    // the date filter: one local day (this browser's time zone is the test process's), the engine's count
+    const mid = repo.query({ offset: N / 2, limit: 1 }).runs[0]!.createdAt;
+    const d = new Date(mid);
+    const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    const inDay = repo.query({ from: new Date(`${day}T00:00:00`).toISOString(), to: new Date(`${day}T23:59:59.999`).toISOString(), limit: 1 }).total;
+    expect(inDay).toBeGreaterThan(0);
+    expect(inDay).toBeLessThan(N);
+    await page.locator('[data-testid="from-filter"]').fill(day);
+    await page.locator('[data-testid="to-filter"]').fill(day);
+    await expect.poll(() => page.locator('[data-testid="page-range"]').innerText(), { timeout: 30_000 }).toBe(`1–${Math.min(500, inDay)} of ${inDay}`);
+    await page.locator('[data-testid="clear-filters"]').click();
+    await expect.poll(() => page.locator('[data-testid="page-range"]').innerText(), { timeout: 30_000 }).toContain(`of ${N}`);
+
     // the default page size (100 rows): a text filter and a sort, timed the same way
     await page.locator('[data-testid="page-size"]').selectOption('100');
     await expect.poll(() => page.locator('[data-testid="runs-table"]').getAttribute('data-rows'), { timeout: 30_000 }).toBe('100');

@@ -99,3 +99,20 @@ export function ema(values: readonly number[], weight: number): number[] {
   }
   return out;
 }
+
+/** The ISO instant a local calendar day ("YYYY-MM-DD", as a date input gives it) starts at. */
+export function localDayStartIso(day: string): string {
+  return new Date(`${day}T00:00:00`).toISOString();
+}
+
+/** The ISO instant of the last millisecond of a local calendar day. */
+export function localDayEndIso(day: string): string {
+  return new Date(`${day}T23:59:59.999`).toISOString();
+}
+
+/** The local calendar day ("YYYY-MM-DD") of an ISO instant ('' when it is not one). */
+export function isoToLocalDay(iso: string | undefined): string {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return '';
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
