@@ -250,6 +250,8 @@ export const CompareGroup = z.object({
   sd: z.number().nullable(),
   /** The picked runs' scores (for box plots). */
   values: z.array(z.number()),
+  /** Hyperparameters (the method's and the training settings) whose values differ among the group's picked runs. */
+  differing: z.array(z.string()),
   /** Members (only for the expanded groups; at most 2000). */
   members: z.array(CompareMember).optional(),
 });
@@ -261,7 +263,7 @@ export const CompareResult = z.object({
   metrics: z.array(z.string()),
   total: z.number().int(),
   picked: z.number().int(),
-  /** Hyperparameters of the runs in view / those that differ among the picked / the numeric ones. */
+  /** Hyperparameters (the method's and the training settings arch, latent, batch, lr, steps) of the runs in view / those that differ among the picked / the numeric ones. */
   params: z.array(z.string()),
   differing: z.array(z.string()),
   numericParams: z.array(z.string()),

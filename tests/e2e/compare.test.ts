@@ -84,6 +84,8 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     expect(await bars.getAttribute('data-points')).toBe('3');
     // and the scatter of β against MIG: six runs
     expect(await page.locator('canvas[data-chart="scatter"]').getAttribute('data-points')).toBe('6');
+    // no setting differs: the scatter's default is the method's own β, not a training setting
+    expect(await page.locator('[data-input="scatter-param"]').inputValue()).toBe('beta');
     await fullShot(page, 'compare-runs');
     // MIG during training: per variant the mean over the two seeds at steps 10 and 20, and its 95 % interval (3 × (2 + 2 + 2) points)
     const curves = page.locator('canvas[data-chart="curves"]');
@@ -183,7 +185,31 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     await empty.scrollIntoViewIfNeeded();
     await shot(page, 'compare-table1-curves-empty');
 
+    // one more original run at another learning rate: its group says what its runs differ in, and the column shows it
+    const [extra] = await api<{ id: string }[]>('runs/launch', {
+      config: { model: 'beta_vae', params: { beta: 4 }, datasetId: 'dsprites', ...spec.training, lr: 5e-4, evaluate: ['mig'], evalEvery: 10, evalMetrics: ['mig'], evalSamples: 150 },
+      seeds: [2],
+    });
+    await expect
+      .poll(async () => {
+        const d = await api<{ status: string }>('runs/get', { id: extra!.id });
+        return d.status === 'finished' && (await api<{ metric: string }[]>('runs/evaluations', { id: extra!.id })).some((e) => e.metric === 'mig');
+      }, { timeout: 60_000, interval: 500 })
+      .toBe(true);
+    await page.locator('[data-tab="runs"]').click();
+    await page.locator('[data-action="reload"]').click();
+    const original = page.locator('tbody[data-group="beta_vae|dsprites|original"]');
+    await expect.poll(() => original.locator('[data-testid="group-n"]').innerText(), { timeout: 30_000 }).toBe('3');
+    expect(await original.locator('[data-testid="group-differing"]').innerText()).toBe('differ in lr');
+    expect(await page.locator('[data-testid="group-differing"]').count()).toBe(1); // the other groups share their settings
+    await page.locator('[data-input="only-differing"]').check();
+    await expect.poll(() => page.locator('[data-param-col]').evaluateAll((els) => els.map((e) => e.getAttribute('data-param-col')))).toEqual(['lr']);
+    const lrs = await original.locator('tr.member-row td:nth-child(4)').allInnerTexts();
+    expect(lrs.sort()).toEqual(['0.0005', '0.001', '0.001']);
+    await original.scrollIntoViewIfNeeded();
+    await shot(page, 'compare-differing');
+
     expect(errors).toEqual([]);
     await page.close();
-  }, 290_000);
+  }, 340_000);
 });

@@ -140,4 +140,31 @@ describe('dlab runs curves', () => {
     }
     expect(fs.existsSync(path.join(tmp.dir, 'x.txt'))).toBe(false);
   }, 120_000);
+
+  // last: it adds a run
+  it('a curve that pools runs of different learning rates says so on stderr; --exclude leaves such a run out', () => {
+    const before = (JSON.parse(runDlab(['runs', 'curves', '--metric', 'mig', '--json', '--lab-dir', lab]).stdout) as CurvesJson).curves[0]!;
+    const args = ['train', '--model', 'beta_vae', '--dataset', 'dsprites', '--arch', 'fc', '--latent', '3', '--steps', '9', '--batch', '8', '--lr', '0.003', '--checkpoint-every', '9', '--codes', '120'];
+    const t = runDlab([...args, '--seed', '2', '--eval-every', '4', '--eval-metrics', 'mig', '--eval-samples', '120', '--json', '--lab-dir', lab]);
+    expect(t.code, t.stderr).toBe(0);
+    const other = (t.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; run?: { id: string } }).find((l) => l.type === 'result'))!.run!.id;
+
+    const pooled = runDlab(['runs', 'curves', '--metric', 'mig', '--json', '--lab-dir', lab]);
+    expect(pooled.code, pooled.stderr).toBe(0);
+    expect(pooled.stderr.trim()).toBe(`${NAME} pools runs that differ in lr (leave some out with --exclude or narrow the filters)`);
+    const c3 = (JSON.parse(pooled.stdout) as { curves: { points: { n: number }[]; differing: string[] }[] }).curves[0]!;
+    expect(c3.differing).toEqual(['lr']);
+    expect(c3.points.map((p) => p.n)).toEqual([3, 3]);
+
+    const left = runDlab(['runs', 'curves', '--metric', 'mig', '--json', '--exclude', other, '--lab-dir', lab]);
+    expect(left.code, left.stderr).toBe(0);
+    expect(left.stderr).toBe('');
+    const after = (JSON.parse(left.stdout) as { exclude: string[]; curves: CurvesJson['curves'] }).curves[0]!;
+    expect(after.points).toEqual(before.points);
+    expect((JSON.parse(left.stdout) as { exclude: string[] }).exclude).toEqual([other]);
+
+    const typo = runDlab(['runs', 'curves', '--metric', 'mig', '--exclude', `${other}x`, '--lab-dir', lab]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim()).toBe(`dlab runs curves: --exclude: no run '${other}x' in this lab`);
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ import { compareCurveModel, compareCurveName, compareCurveTitle, type CompareCur
 import { dispatch } from '../../shared/dispatch.js';
 import { MAX_DPI, MIN_DPI, type ChartFormat } from '../../shared/requests/exporting.js';
 import type { RunFilter } from '../../shared/runs.js';
-import { UsageError, flagNumber, flagString, type CliContext, type Command } from '../command.js';
+import { UsageError, flagList, flagNumber, flagString, type CliContext, type Command } from '../command.js';
 import { withLab } from '../helpers.js';
 import { runQueryOf } from './runs.js';
 
@@ -60,13 +60,14 @@ export function curvesTable(curves: readonly CompareCurve[], metric: string): st
 export const runsCurvesCommand: Command = {
   path: ['runs', 'curves'],
   summary:
-    "A metric during training as the Compare screen shows it: per method · dataset · variant the mean over seeds of the runs' periodic scores (--eval-every) at each step with its 95 % t interval (finished runs unless --status); --out writes the screen's chart (svg/pdf/png/csv/json, from the extension).",
+    "A metric during training as the Compare screen shows it: per method · dataset · variant the mean over seeds of the runs' periodic scores (--eval-every) at each step with its 95 % t interval (finished runs unless --status; --exclude leaves runs out as unticking them on the screen; a curve that pools runs of different settings says which); --out writes the screen's chart (svg/pdf/png/csv/json, from the extension).",
   usage:
-    'dlab runs curves --metric M [--filter TEXT] [--status S,S] [--model M] [--dataset D] [--tag T] [--study ID|none] [--from ISO] [--to ISO] [--out FILE.svg|.pdf|.png|.csv|.json] [--dpi N] [--title T] [--json]',
+    'dlab runs curves --metric M [--filter TEXT] [--status S,S] [--model M] [--dataset D] [--tag T] [--study ID|none] [--from ISO] [--to ISO] [--exclude ID,ID] [--out FILE.svg|.pdf|.png|.csv|.json] [--dpi N] [--title T] [--json]',
   async run(ctx) {
     const metric = flagString(ctx.args, 'metric');
     if (!metric) throw new UsageError('--metric is required (e.g. --metric mig)');
     const filter = await filterOf(ctx);
+    const exclude = flagList(ctx.args, 'exclude') ?? [];
     const out = flagString(ctx.args, 'out');
     const format = out ? (path.extname(out).slice(1).toLowerCase() as ChartFormat) : undefined;
     if (out && !FORMATS.includes(format!)) throw new UsageError(`--out must end in ${FORMATS.map((f) => `.${f}`).join(', ')}, got '${out}'`);
@@ -78,9 +79,17 @@ export const runsCurvesCommand: Command = {
     return withLab(ctx, async (lab) => {
       const known = (await request(lab, 'metrics/list', {})).map((m) => m.id);
       if (!known.includes(metric)) throw new Error(`unknown metric '${metric}' (known: ${known.join(', ')})`);
+      const unknown = exclude.filter((id) => !lab.runs.exists(id));
+      if (unknown.length) throw new Error(`--exclude: no run ${unknown.map((id) => `'${id}'`).join(', ')} in this lab`);
       // as the screen: finished runs only, unless the statuses are chosen
-      const r = await request(lab, 'runs/compare', { metric, finishedOnly: !filter.status, filter });
+      const r = await request(lab, 'runs/compare', { metric, finishedOnly: !filter.status, filter, ...(exclude.length ? { exclude } : {}) });
       const curves = (r.curves ?? []).filter((c) => c.points.length > 0);
+      // a curve pools every picked run of its group; say so when their settings differ (the budget aside: a curve is per step)
+      const differing = new Map(r.groups.map((g) => [g.key, g.differing.filter((k) => k !== 'steps')]));
+      for (const c of curves) {
+        const d = differing.get(c.key) ?? [];
+        if (d.length) ctx.err(`${compareCurveName(c)} pools runs that differ in ${d.join(', ')} (leave some out with --exclude or narrow the filters)`);
+      }
       if (curves.length === 0) {
         throw new Error(
           `no ${filter.status ? '' : 'finished '}run matching the filters has ${metric.toUpperCase()} scores during training; train with --eval-every N${filter.status ? '' : ' (or choose --status to include unfinished runs)'}`,
@@ -98,8 +107,8 @@ export const runsCurvesCommand: Command = {
         if (curves.length > CHART_CURVES) ctx.err(`the chart draws the first ${CHART_CURVES} of ${curves.length} curves (narrow the filters for the others)`);
       }
       if (ctx.json) {
-        const json = curves.map((c) => ({ name: compareCurveName(c), ...c }));
-        ctx.out(JSON.stringify({ metric, title, filter, finishedOnly: !filter.status, curves: json, ...(file ? { file } : {}) }, null, 2));
+        const json = curves.map((c) => ({ name: compareCurveName(c), ...c, differing: differing.get(c.key) ?? [] }));
+        ctx.out(JSON.stringify({ metric, title, filter, finishedOnly: !filter.status, ...(exclude.length ? { exclude } : {}), curves: json, ...(file ? { file } : {}) }, null, 2));
       } else {
         for (const line of curvesTable(curves, metric)) ctx.out(line);
         if (file) ctx.out(`\nwrote ${file.path} (${file.format}, ${file.bytes} bytes)`);

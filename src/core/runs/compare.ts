@@ -4,7 +4,10 @@
  * statistics of the picked runs' latest score of one metric, the
  * hyperparameters that differ, and the scatter of a hyperparameter against
  * the metric. The same rules as the screen's helpers
- * (src/renderer/src/components/compare/model.ts).
+ * (src/renderer/src/components/compare/model.ts). The hyperparameters are
+ * the method's (`config.params`) and the training settings a grid varies
+ * (arch, latent, batch, lr, steps), so runs of different learning rates
+ * grouped together are shown as such (per group and over the picked runs).
  */
 import type { DatasetInfo } from '../../shared/domain.js';
 import type { CompareGroup, CompareMember, CompareQuery, CompareResult } from '../../shared/runs.js';
@@ -27,6 +30,30 @@ export function lineage(id: string, byId: ReadonlyMap<string, Pick<DatasetInfo, 
     root = p;
   }
   return { base: root, variant: kind === 'manipulation' ? 'manipulated' : kind && /noise/.test(kind) ? 'noise' : 'other' };
+}
+
+/** The training settings Compare shows beside the method's hyperparameters (`CompareRow.train_json`). */
+const TRAINING_KEYS: readonly string[] = ['arch', 'latent', 'batch', 'lr', 'steps'];
+
+/** A run's hyperparameters as Compare shows them: its training settings, then the method's own (which win on a clash). */
+export function compareParams(r: { params_json: string | null; train_json?: string | null }): Record<string, unknown> {
+  const train = (r.train_json ? JSON.parse(r.train_json) : {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(train)) if (v !== null && v !== undefined) out[k] = v;
+  return Object.assign(out, (r.params_json ? JSON.parse(r.params_json) : {}) as Record<string, unknown>);
+}
+
+/** Keys whose values are not all equal over some parameter sets (a key missing in some differs too). */
+function differingKeys(sets: readonly Record<string, unknown>[]): string[] {
+  const values = new Map<string, Set<string>>();
+  for (const p of sets) {
+    for (const [k, v] of Object.entries(p)) {
+      let s = values.get(k);
+      if (!s) values.set(k, (s = new Set()));
+      s.add(JSON.stringify(v ?? null));
+    }
+  }
+  return [...values.keys()].filter((k) => values.get(k)!.size > 1 || sets.some((p) => !(k in p))).sort();
 }
 
 /** Position in an order; unknown values last. */
@@ -118,10 +145,9 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
   const all = q.expandSmall !== undefined && rows.length <= q.expandSmall;
   const open = (key: string) => all || expand.has(key);
 
-  type Acc = CompareGroup & { all: CompareMember[] };
+  type Acc = CompareGroup & { all: CompareMember[]; pickedParams: Record<string, unknown>[] };
   const groups = new Map<string, Acc>();
   const paramSet = new Set<string>();
-  const pickedValues = new Map<string, Set<string>>();
   const numeric = new Set<string>();
   const scatter = new Map<string, { points: [number, number][]; labels: string[] }>();
   let picked = 0;
@@ -132,8 +158,8 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
     if (!lin) lineageOf.set(r.dataset_id, (lin = lineage(r.dataset_id, byId)));
     const key = `${r.model}|${lin.base}|${lin.variant}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { key, method: r.model, base: lin.base, variant: lin.variant, runs: 0, picked: 0, n: 0, mean: null, sd: null, values: [], all: [] }));
-    const params = (r.params_json ? JSON.parse(r.params_json) : {}) as Record<string, unknown>;
+    if (!g) groups.set(key, (g = { key, method: r.model, base: lin.base, variant: lin.variant, runs: 0, picked: 0, n: 0, mean: null, sd: null, values: [], differing: [], all: [], pickedParams: [] }));
+    const params = compareParams(r);
     for (const k of Object.keys(params)) paramSet.add(k);
     const isPicked = !exclude.has(r.id);
     const score = typeof r.score === 'number' && Number.isFinite(r.score) ? r.score : null;
@@ -142,25 +168,22 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
       g.picked++;
       picked++;
       pickedParams.push(params);
+      g.pickedParams.push(params);
       if (score !== null) g.values.push(score);
-      for (const [k, v] of Object.entries(params)) {
-        let s = pickedValues.get(k);
-        if (!s) pickedValues.set(k, (s = new Set()));
-        s.add(JSON.stringify(v ?? null));
-        if (typeof v === 'number') numeric.add(k);
-      }
+      for (const [k, v] of Object.entries(params)) if (typeof v === 'number') numeric.add(k);
     }
     if (open(key) && g.all.length < MAX_MEMBERS) g.all.push({ id: r.id, seed: r.seed, status: r.status, params, score, picked: isPicked });
   }
   // a key missing in some picked runs differs too (as in the screen's differingParams)
-  const differing = [...pickedValues.keys()].filter((k) => pickedValues.get(k)!.size > 1 || pickedParams.some((p) => !(k in p))).sort();
+  const differing = differingKeys(pickedParams);
   const numericParams = [...numeric].sort();
-  const scatterParam = sp && numericParams.includes(sp) ? sp : (numericParams[0] ?? '');
+  // by default the scatter shows a numeric hyperparameter that varies, else one of the method's own
+  const scatterParam =
+    sp && numericParams.includes(sp) ? sp : (numericParams.find((p) => differing.includes(p)) ?? numericParams.find((p) => !TRAINING_KEYS.includes(p)) ?? numericParams[0] ?? '');
   if (scatterParam && metric) {
     for (const r of rows) {
       if (exclude.has(r.id) || typeof r.score !== 'number') continue;
-      const params = (r.params_json ? JSON.parse(r.params_json) : {}) as Record<string, unknown>;
-      const x = params[scatterParam];
+      const x = compareParams(r)[scatterParam];
       if (typeof x !== 'number') continue;
       let s = scatter.get(r.model);
       if (!s) scatter.set(r.model, (s = { points: [], labels: [] }));
@@ -170,9 +193,9 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
   }
   const out: CompareGroup[] = [...groups.values()]
     .sort((a, b) => a.method.localeCompare(b.method) || a.base.localeCompare(b.base) || VARIANTS.indexOf(a.variant) - VARIANTS.indexOf(b.variant))
-    .map(({ all: members, ...g }) => {
+    .map(({ all: members, pickedParams: groupParams, ...g }) => {
       const s = meanSd(g.values);
-      return { ...g, n: s.n, mean: s.mean, sd: s.sd, ...(open(g.key) ? { members } : {}) };
+      return { ...g, n: s.n, mean: s.mean, sd: s.sd, differing: differingKeys(groupParams), ...(open(g.key) ? { members } : {}) };
     });
   const curves = metric ? metricCurves(runs, rows, exclude, (r) => lineageOf.get(r.dataset_id)!, metric) : [];
   return {

@@ -40,6 +40,8 @@ export interface CompareRow {
   seed: number;
   status: RunStatus;
   params_json: string | null;
+  /** The training settings Compare shows beside the method's hyperparameters (arch, latent, batch, lr, steps). */
+  train_json: string;
   score: number | null;
 }
 
@@ -286,6 +288,9 @@ export class RunRepository {
     return this.db
       .prepare(
         `SELECT r.id, r.model, r.dataset_id, r.seed, r.status, json_extract(r.config_json, '$.params') AS params_json,
+           json_object('arch', json_extract(r.config_json, '$.arch'), 'latent', json_extract(r.config_json, '$.latent'),
+             'batch', json_extract(r.config_json, '$.batch'), 'lr', json_extract(r.config_json, '$.lr'),
+             'steps', json_extract(r.config_json, '$.steps')) AS train_json,
            (SELECT json_extract(e.scores_json, '$.value') FROM evaluations e WHERE e.run_id = r.id AND e.metric = ? ORDER BY e.id DESC LIMIT 1) AS score
          FROM runs r ${w.sql} ORDER BY r.created_at DESC, r.id DESC`,
       )

@@ -213,8 +213,10 @@ describe('compareRuns', () => {
     expect(bv.sd).toBeCloseTo(Math.sqrt(0.02), 12);
     expect(bv.values.sort()).toEqual([0.3, 0.5]);
     expect(bv.members).toBeUndefined();
-    expect(c.params).toEqual(['beta']);
+    // the method's hyperparameters and the training settings (the same for every run here)
+    expect(c.params).toEqual(['arch', 'batch', 'beta', 'latent', 'lr', 'steps']);
     expect(c.differing).toEqual(['beta']);
+    expect(c.groups.map((g) => g.differing)).toEqual([[], ['beta']]);
     expect(c.scatterParam).toBe('beta');
     expect(c.scatter).toEqual([{ name: 'beta_vae', points: [[8, 0.5], [4, 0.3]], labels: ['b', 'a'] }]);
   });
@@ -249,5 +251,62 @@ describe('compareRuns members of small views', () => {
     const datasets = [{ id: 'dsprites' }];
     expect(compareRuns(runs, datasets, { expandSmall: 3 }).groups.every((g) => g.members?.length === g.runs)).toBe(true);
     expect(compareRuns(runs, datasets, { expandSmall: 2 }).groups.some((g) => g.members)).toBe(false);
+  });
+});
+
+describe('compareRuns with training settings that differ', () => {
+  //  id  model     params   lr     latent  seed  mig
+  //  g   beta_vae  beta 4   1e-3   4       0     0.2
+  //  h   beta_vae  beta 4   5e-4   4       1     0.4
+  //  k   ae        –        1e-3   8       0     0.1
+  let d2 = '';
+  let db2: Db;
+  let r2: RunRepository;
+  const datasets = [{ id: 'dsprites' }];
+  beforeAll(() => {
+    d2 = fs.mkdtempSync(path.join(os.tmpdir(), 'dlab-compare-'));
+    db2 = openDb(path.join(d2, 'lab.sqlite'));
+    r2 = new RunRepository(db2);
+    const add = (id: string, c: Partial<RunConfig>, mig: number) => {
+      r2.insert(id, { ...base, ...c } as RunConfig);
+      db2.prepare("UPDATE runs SET status = 'finished', step = 10 WHERE id = ?").run(id);
+      r2.addEvaluation(id, score('mig', mig));
+    };
+    add('g', { params: { beta: 4 }, lr: 1e-3, seed: 0 }, 0.2);
+    add('h', { params: { beta: 4 }, lr: 5e-4, seed: 1 }, 0.4);
+    add('k', { model: 'ae', params: {}, latent: 8, seed: 0 }, 0.1);
+  });
+  afterAll(() => {
+    db2.close();
+    fs.rmSync(d2, { recursive: true, force: true });
+  });
+
+  it('shows lr, latent, batch, arch and steps beside the method’s hyperparameters, per run and per group', () => {
+    const c = compareRuns(r2, datasets, { metric: 'mig', expandSmall: 10 });
+    expect(c.params).toEqual(['arch', 'batch', 'beta', 'latent', 'lr', 'steps']);
+    expect(c.differing).toEqual(['beta', 'latent', 'lr']);
+    const bv = c.groups.find((g) => g.method === 'beta_vae')!;
+    expect(bv.differing).toEqual(['lr']); // the two seeds were trained at different learning rates
+    expect(bv.mean).toBeCloseTo(0.3, 12);
+    expect(c.groups.find((g) => g.method === 'ae')!.differing).toEqual([]);
+    expect(bv.members!.find((m) => m.id === 'g')!.params).toEqual({ arch: 'fc', latent: 4, batch: 4, lr: 1e-3, steps: 10, beta: 4 });
+    expect(c.numericParams).toEqual(['batch', 'beta', 'latent', 'lr', 'steps']);
+    expect(c.scatterParam).toBe('beta'); // the first numeric one that differs
+  });
+
+  it('when no setting differs the scatter defaults to the method’s own hyperparameter, not a training setting', () => {
+    const c = compareRuns(r2, datasets, { metric: 'mig', exclude: ['h', 'k'] });
+    expect(c.differing).toEqual([]);
+    expect(c.scatterParam).toBe('beta');
+    expect(compareRuns(r2, datasets, { metric: 'mig', filter: { model: ['ae'] } }).scatterParam).toBe('batch'); // ae has none of its own
+  });
+
+  it('a group whose differing run is left out differs in nothing; the scatter defaults to a numeric setting that differs', () => {
+    const c = compareRuns(r2, datasets, { metric: 'mig', exclude: ['h'] });
+    expect(c.groups.find((g) => g.method === 'beta_vae')!.differing).toEqual([]);
+    const noAe = compareRuns(r2, datasets, { metric: 'mig', exclude: ['k'] });
+    expect(noAe.differing).toEqual(['lr']);
+    expect(noAe.scatterParam).toBe('lr'); // not 'batch', the first numeric one, which is the same for all
+    expect(noAe.scatter).toEqual([{ name: 'beta_vae', points: [[5e-4, 0.4], [1e-3, 0.2]], labels: ['h', 'g'] }]);
   });
 });
