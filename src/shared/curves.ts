@@ -14,6 +14,17 @@ export interface StepCurve {
   points: readonly { step: number; mean: number; lo: number | null; hi: number | null }[];
 }
 
+/**
+ * The line a series of a line chart belongs to: '<name>' for the interval
+ * series '<name> (95% CI low|high)' (drawn thin and dashed in that line's
+ * colour, without a legend entry: ModelChart on screen, the export's
+ * layoutChart in files), null for a line of its own.
+ */
+export function intervalOf(series: string): string | null {
+  const m = / \(95% CI (?:low|high)\)$/.exec(series);
+  return m ? series.slice(0, m.index) : null;
+}
+
 /** A curve of `runs/compare`: one (method, base dataset, variant) group. */
 export type CompareCurve = NonNullable<CompareResult['curves']>[number];
 

@@ -9,6 +9,7 @@
  * (optionally with the y = x diagonal). Every chart has a title, axis labels
  * with ticks, and a legend when it has more than one series.
  */
+import { intervalOf } from '../../shared/curves.js';
 import { CHART_HEIGHT_PT, CHART_WIDTH_PT } from '../../shared/requests/exporting.js';
 
 export type Color = string;
@@ -53,6 +54,7 @@ export interface PolylinePrim extends PrimBase {
   points: [number, number][];
   stroke: Color;
   width: number;
+  dash?: number[];
 }
 export interface TextPrim extends PrimBase {
   t: 'text';
@@ -370,7 +372,8 @@ export function layoutChart(chart: Chart, opts: LayoutOptions = {}): Drawing {
     b.line(f.x0, f.y1, f.x1, f.y1, AXIS, 1, { cls: 'axis' });
     b.text((f.x0 + f.x1) / 2, height - 8, chart.xLabel, 10, 'middle', { cls: 'x-label' });
   } else {
-    const names = chart.series.map((s) => s.name);
+    // a line chart's interval series ('<name> (95% CI low|high)') are drawn thin and dashed in their line's colour, without a legend entry
+    const names = chart.series.map((s) => s.name).filter((n) => chart.kind !== 'line' || intervalOf(n) === null);
     const f = frameFor(b, chart.title, names, width, height, chart.kind === 'line' ? 'line' : 'circle');
     const pts = chart.series.flatMap((s) => s.points);
     const sc = chart.kind === 'scatter' ? chart : undefined;
@@ -389,9 +392,13 @@ export function layoutChart(chart: Chart, opts: LayoutOptions = {}): Drawing {
       b.line(sx(a), sy(a), sx(z), sy(z), '#999999', 1, { dash: [4, 3], cls: 'diagonal' });
     }
     chart.series.forEach((s, j) => {
-      const color = PALETTE[j % PALETTE.length]!;
+      const of = chart.kind === 'line' ? intervalOf(s.name) : null;
+      const k = of !== null && names.includes(of) ? names.indexOf(of) : chart.kind === 'line' && names.includes(s.name) ? names.indexOf(s.name) : j;
+      const color = PALETTE[k % PALETTE.length]!;
       if (chart.kind === 'line') {
-        b.prims.push({ t: 'polyline', points: s.points.map(([x, y]) => [sx(x), sy(y)]), stroke: color, width: 1.5, cls: 'series-line', data: { series: s.name, n: s.points.length } });
+        const points = s.points.map(([x, y]) => [sx(x), sy(y)] as [number, number]);
+        if (of !== null) b.prims.push({ t: 'polyline', points, stroke: color, width: 0.75, dash: [3, 2], cls: 'series-interval', data: { series: s.name, n: s.points.length } });
+        else b.prims.push({ t: 'polyline', points, stroke: color, width: 1.5, cls: 'series-line', data: { series: s.name, n: s.points.length } });
       } else {
         s.points.forEach(([x, y], k) => {
           const lab = (s as XYSeries & { labels?: string[] }).labels?.[k];

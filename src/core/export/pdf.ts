@@ -114,7 +114,7 @@ function primOps(p: Prim, H: number): string {
     case 'polyline': {
       if (p.points.length < 2) return '';
       const [first, ...rest] = p.points;
-      return `${col(p.stroke, 'RG')} ${f(p.width)} w [] 0 d 1 j ${f(first![0])} ${f(H - first![1])} m ${rest.map(([x, y]) => `${f(x)} ${f(H - y)} l`).join(' ')} S`;
+      return `${col(p.stroke, 'RG')} ${f(p.width)} w ${p.dash ? `[${p.dash.map(f).join(' ')}] 0 d` : '[] 0 d'} 1 j ${f(first![0])} ${f(H - first![1])} m ${rest.map(([x, y]) => `${f(x)} ${f(H - y)} l`).join(' ')} S`;
     }
     case 'text':
       return textOps(p, H);

@@ -313,7 +313,9 @@ function drawPrim(c: Surface, p: Prim, s: number): void {
     case 'polyline': {
       const col = rgb(p.stroke);
       const pts = p.points.map(([x, y]): Pt => [x * s, y * s]);
-      for (let i = 0; i + 1 < pts.length; i++) strokeLine(c, pts[i]!, pts[i + 1]!, p.width * s, col);
+      const dash = p.dash?.map((d) => d * s);
+      for (let i = 0; i + 1 < pts.length; i++) strokeLine(c, pts[i]!, pts[i + 1]!, p.width * s, col, dash);
+      if (dash) break; // a dashed line has no joins to round
       const jr = Math.max(0.5, (p.width * s) / 2);
       for (let i = 1; i + 1 < pts.length; i++) if (!c.misses(pts[i]![1] - jr - 1, pts[i]![1] + jr + 1)) c.fillPolygon(circlePoly(pts[i]![0], pts[i]![1], jr), col);
       break;

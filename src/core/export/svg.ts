@@ -30,7 +30,7 @@ export function primToSvg(p: Prim): string {
     case 'circle':
       return `<circle cx="${n(p.cx)}" cy="${n(p.cy)}" r="${n(p.r)}"${paint(p.fill, p.stroke, p.width)}${attrs(p)}/>`;
     case 'polyline':
-      return `<polyline points="${p.points.map(([x, y]) => `${n(x)},${n(y)}`).join(' ')}" fill="none" stroke="${p.stroke}" stroke-width="${n(p.width)}" stroke-linejoin="round"${attrs(p)}/>`;
+      return `<polyline points="${p.points.map(([x, y]) => `${n(x)},${n(y)}`).join(' ')}" fill="none" stroke="${p.stroke}" stroke-width="${n(p.width)}" stroke-linejoin="round"${p.dash ? ` stroke-dasharray="${p.dash.join(' ')}"` : ''}${attrs(p)}/>`;
     case 'text': {
       const anchor = p.anchor === 'start' ? 'start' : p.anchor === 'middle' ? 'middle' : 'end';
       const rot = p.rotate ? ` transform="rotate(${-p.rotate} ${n(p.x)} ${n(p.y)})"` : '';

@@ -126,6 +126,48 @@ describe('SVG', () => {
   });
 });
 
+describe('the interval series of a line chart (runs curves: "<name> (95% CI low|high)")', () => {
+  const ci: Parameters<typeof layoutChart>[0] = {
+    kind: 'line',
+    title: 'MIG during training',
+    xLabel: 'step',
+    yLabel: 'mig',
+    series: [
+      { name: 'original', points: [[1000, 0.05], [2000, 0.06]] },
+      { name: 'original (95% CI low)', points: [[1000, 0.01], [2000, 0.02]] },
+      { name: 'original (95% CI high)', points: [[1000, 0.09], [2000, 0.1]] },
+      { name: 'noise', points: [[1000, 0.04], [2000, 0.05]] },
+    ],
+  };
+  const d = layoutChart(ci);
+
+  it('are drawn thin and dashed in their line’s colour, with no legend entry of their own', () => {
+    const svg = drawingToSvg(d);
+    const lines = elements(svg, 'polyline');
+    expect(lines.map((l) => [l.attrs['data-series'], l.attrs.class, l.attrs['stroke-width'], l.attrs['stroke-dasharray'] ?? null])).toEqual([
+      ['original', 'series-line', '1.5', null],
+      ['original (95% CI low)', 'series-interval', '0.75', '3 2'],
+      ['original (95% CI high)', 'series-interval', '0.75', '3 2'],
+      ['noise', 'series-line', '1.5', null],
+    ]);
+    const [o, lo, hi, noise] = lines.map((l) => l.attrs.stroke);
+    expect(lo).toBe(o);
+    expect(hi).toBe(o);
+    expect(noise).not.toBe(o);
+    // the legend: the two lines, in their colours
+    expect(elements(svg, 'text').filter((t) => t.attrs.class === 'legend-label').map((t) => t.text)).toEqual(['original', 'noise']);
+    expect(elements(svg, 'line').filter((l) => l.attrs.class === 'legend-key').map((l) => l.attrs.stroke)).toEqual([o, noise]);
+  });
+
+  it('keep their dashes in the PDF', () => {
+    const pdf = drawingsToPdf([d]);
+    const m = /<< \/Length (\d+) \/Filter \/FlateDecode >>\nstream\n/.exec(pdf.toString('latin1'))!;
+    const text = inflateSync(pdf.subarray(m.index + m[0].length, m.index + m[0].length + Number(m[1]))).toString('latin1');
+    expect(text).toMatch(/0\.75 w \[3 2\] 0 d 1 j/);
+    expect(text.match(/1\.5 w \[\] 0 d 1 j/g)).toHaveLength(2); // the two lines, solid
+  });
+});
+
 describe('PDF', () => {
   const d = layoutChart(bar);
   const pdf = drawingsToPdf([d, layoutChart({ ...bar, title: 'second page' })]);
