@@ -6,7 +6,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import type { Lab } from '../core/lab.js';
 import { resolveLabDir } from '../core/labdir.js';
 import { parseArgs } from './args.js';
-import { UsageError, flagString, type CliContext, type Command } from './command.js';
+import { UsageError, flagString, unknownFlagError, type CliContext, type Command } from './command.js';
 import { commands } from './commands/index.js';
 
 function findCommand(positionals: string[]): { command: Command; rest: string[] } | undefined {
@@ -83,6 +83,11 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
   if (args.flags.help) {
     io.out(`${command.usage}\n  ${command.summary}`);
     return 0;
+  }
+  const unknown = unknownFlagError(command, args.flags);
+  if (unknown) {
+    io.err(`dlab ${command.path.join(' ')}: ${unknown.message}\nusage: ${command.usage}`);
+    return 2;
   }
   // --lab-dir, else DLAB_HOME, else the folder chosen in Preferences, else the app's default
   const labDir = async (): Promise<string> => {

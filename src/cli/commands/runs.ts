@@ -58,7 +58,9 @@ function printSummary(ctx: CliContext, s: RunSummary): void {
 export const trainCommand: Command = {
   path: ['train'],
   summary: 'Train a model in the foreground (progress bar; JSON lines with --json). Ctrl+C pauses at a checkpoint.',
-  usage: 'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --threads N --set key=value …] [--eval-every N [--eval-metrics mig,dci,… --eval-samples P]] [--json]',
+  usage:
+    'dlab train --model M --dataset D [--steps N --batch B --latent Z --seed S --arch conv|fc --lr LR --threads N --set key=value …] [--eval-every N [--eval-metrics mig,dci,… --eval-samples P]] [--evaluate mig,dci,…] [--checkpoint-every N] [--codes N] [--backend tensorflow|webgpu|wasm|cpu] [--json]',
+  flags: ['progress-every'],
   async run(ctx) {
     // loaded here, not at start-up: the run defaults come with the model registry (tfjs)
     const { RUN_DEFAULTS } = await import('../../core/training/config.js');

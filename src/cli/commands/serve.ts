@@ -7,6 +7,8 @@ export const serveCommand: Command = {
   path: ['serve'],
   summary: 'Browser mode: serve the lab on http://127.0.0.1 with an access token.',
   usage: 'dlab serve [--host 127.0.0.1] [--port N] [--json]',
+  // the tests' own built renderer
+  flags: ['renderer-dir'],
   async run(ctx) {
     const host = flagString(ctx.args, 'host') ?? '127.0.0.1';
     // an empty host would bind every interface and print http://:PORT/
