@@ -49,6 +49,15 @@ describe('Compare screen and Table 1 in Chromium against dlab serve', () => {
     const page = await lab.browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     const errors = watchErrors(page);
 
+    // ---- Run detail of one of the study's runs: no Extend (the study compares its runs at one budget), a note in its place
+    const { runs: studyRuns } = await api<{ runs: { id: string }[] }>('runs/list', { study: study.id, limit: 1 });
+    await page.goto(`${lab.url}#/run?id=${studyRuns[0]!.id}`);
+    const note = page.locator('[data-field="extend-study"]');
+    await note.waitFor();
+    expect(await note.innerText()).toBe(`In study ${study.id}: its runs share one budget of ${spec.training.steps} steps`);
+    expect(await page.locator('[data-action="extend"]').count()).toBe(0);
+    await shot(page, 'run-detail-study-run');
+
     // ---- Runs tab: grouped by (method, dataset variant) with mean ± sd and N
     await page.goto(`${lab.url}#/compare`);
     await page.locator('[data-screen="compare"] [data-testid="compare-table"]').waitFor();

@@ -6,7 +6,8 @@
  * and ends with the weights and curve of a run trained 2N steps straight.
  * Refusals: a total not above the run's step (or below its total), an
  * unknown run, a finished run without steps or without a checkpoint at its
- * final step, a bad `steps` in the payload or on the command line.
+ * final step, a run of a study (its runs share one budget), a bad `steps` in
+ * the payload or on the command line.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -134,6 +135,21 @@ describe('resume with a larger training budget', () => {
     }
     const after = lab.runs.summary(id)!;
     expect([after.status, after.step, after.totalSteps]).toEqual(['finished', 16, 16]);
+  });
+
+  it("refuses to extend a study's run: the study compares its runs at one budget", async () => {
+    lab.db.prepare("INSERT INTO experiments (id, name, created_at) VALUES ('study-one-budget', 'one budget', '2026-01-01')").run();
+    lab.runs.insert('run-in-study', { ...base, steps: 12, seed: 2, experimentId: 'study-one-budget' });
+    lab.runs.setStatus('run-in-study', 'paused');
+    await expect(resume('run-in-study', 24)).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/belongs to study study-one-budget, whose runs train 12 steps each: extending one run would mix budgets/),
+    });
+    expect(lab.runs.summary('run-in-study')).toMatchObject({ status: 'paused', totalSteps: 12, config: { steps: 12 } });
+    // resuming it at its own budget stays possible
+    expect(['queued', 'running']).toContain((await resume('run-in-study', 12)).status);
+    await lab.supervisor.waitFor('run-in-study', 120_000);
+    expect(lab.runs.summary('run-in-study')).toMatchObject({ status: 'finished', step: 12, totalSteps: 12 });
   });
 
   it('refuses a finished run without a checkpoint at its final step', async () => {

@@ -206,7 +206,8 @@ export class RunSupervisor {
    * config's steps): it must be above the run's step and at least its total.
    * A finished run resumes only so, from the checkpoint of its final step
    * (its codes are dropped: they are written again, and the final
-   * evaluation done again, at the new end).
+   * evaluation done again, at the new end). A run of a study keeps the
+   * study's budget: its results compare runs at one number of steps.
    */
   resume(id: string, opts: { steps?: number } = {}): RunSummary {
     const run = this.o.runs.summary(id);
@@ -220,6 +221,13 @@ export class RunSupervisor {
       throw new LabError('conflict', `run ${id} is ${run.status}; only paused, cancelled, interrupted or failed runs resume (and finished ones with a larger total of steps)`);
     }
     if (steps !== undefined) {
+      // a study compares its runs at one budget: one run trained longer would pool unequal budgets in its results
+      if (run.experimentId && steps !== run.totalSteps) {
+        throw new LabError(
+          'conflict',
+          `run ${id} belongs to study ${run.experimentId}, whose runs train ${run.totalSteps} steps each: extending one run would mix budgets in the study's results (make a study at the larger budget instead)`,
+        );
+      }
       if (!Number.isInteger(steps) || steps <= run.step || steps < run.totalSteps) {
         throw new LabError('invalid_payload', `steps must be an integer above the run's step ${run.step} and at least its total ${run.totalSteps}, got ${steps}`);
       }
