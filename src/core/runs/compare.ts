@@ -11,7 +11,7 @@
  */
 import type { DatasetInfo } from '../../shared/domain.js';
 import type { CompareGroup, CompareMember, CompareQuery, CompareResult } from '../../shared/runs.js';
-import type { RunRepository } from '../store/runs.js';
+import { COMPARE_TRAINING_KEYS, type RunRepository } from '../store/runs.js';
 import { studentTQuantile } from '../util/distributions.js';
 
 type Variant = CompareGroup['variant'];
@@ -32,8 +32,7 @@ export function lineage(id: string, byId: ReadonlyMap<string, Pick<DatasetInfo, 
   return { base: root, variant: kind === 'manipulation' ? 'manipulated' : kind && /noise/.test(kind) ? 'noise' : 'other' };
 }
 
-/** The training settings Compare shows beside the method's hyperparameters (`CompareRow.train_json`). */
-const TRAINING_KEYS: readonly string[] = ['arch', 'latent', 'batch', 'lr', 'steps'];
+const TRAINING_KEYS: readonly string[] = COMPARE_TRAINING_KEYS;
 
 /** A run's hyperparameters as Compare shows them: its training settings, then the method's own (which win on a clash). */
 export function compareParams(r: { params_json: string | null; train_json?: string | null }): Record<string, unknown> {
@@ -153,6 +152,8 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
   let picked = 0;
   const sp = q.scatterParam;
   const pickedParams: Record<string, unknown>[] = [];
+  // each row's parameters, parsed once (the scatter below reads them again)
+  const paramsOf = new Map<string, Record<string, unknown>>();
   for (const r of rows) {
     let lin = lineageOf.get(r.dataset_id);
     if (!lin) lineageOf.set(r.dataset_id, (lin = lineage(r.dataset_id, byId)));
@@ -160,6 +161,7 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { key, method: r.model, base: lin.base, variant: lin.variant, runs: 0, picked: 0, n: 0, mean: null, sd: null, values: [], differing: [], all: [], pickedParams: [] }));
     const params = compareParams(r);
+    paramsOf.set(r.id, params);
     for (const k of Object.keys(params)) paramSet.add(k);
     const isPicked = !exclude.has(r.id);
     const score = typeof r.score === 'number' && Number.isFinite(r.score) ? r.score : null;
@@ -183,7 +185,7 @@ export function compareRuns(runs: RunRepository, datasets: readonly Pick<Dataset
   if (scatterParam && metric) {
     for (const r of rows) {
       if (exclude.has(r.id) || typeof r.score !== 'number') continue;
-      const x = compareParams(r)[scatterParam];
+      const x = paramsOf.get(r.id)![scatterParam];
       if (typeof x !== 'number') continue;
       let s = scatter.get(r.model);
       if (!s) scatter.set(r.model, (s = { points: [], labels: [] }));

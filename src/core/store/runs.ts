@@ -33,6 +33,9 @@ interface SummaryRow extends RunRow {
   scores_json: string | null;
 }
 
+/** The run config's training settings Compare shows beside the method's hyperparameters (`CompareRow.train_json`). */
+export const COMPARE_TRAINING_KEYS = ['arch', 'latent', 'batch', 'lr', 'steps'] as const;
+
 export interface CompareRow {
   id: string;
   model: string;
@@ -40,7 +43,7 @@ export interface CompareRow {
   seed: number;
   status: RunStatus;
   params_json: string | null;
-  /** The training settings Compare shows beside the method's hyperparameters (arch, latent, batch, lr, steps). */
+  /** A JSON object of the COMPARE_TRAINING_KEYS. */
   train_json: string;
   score: number | null;
 }
@@ -282,15 +285,13 @@ export class RunRepository {
     return { ids, total, offset, limit, counts };
   }
 
-  /** What Compare aggregates: the runs matching the filter with their latest score of one metric (one query). */
+  /** What Compare aggregates: the runs matching the filter with their training settings (COMPARE_TRAINING_KEYS) and latest score of one metric (one query). */
   compareRows(f: RunFilter, metric: string): CompareRow[] {
     const w = whereOf(f);
     return this.db
       .prepare(
         `SELECT r.id, r.model, r.dataset_id, r.seed, r.status, json_extract(r.config_json, '$.params') AS params_json,
-           json_object('arch', json_extract(r.config_json, '$.arch'), 'latent', json_extract(r.config_json, '$.latent'),
-             'batch', json_extract(r.config_json, '$.batch'), 'lr', json_extract(r.config_json, '$.lr'),
-             'steps', json_extract(r.config_json, '$.steps')) AS train_json,
+           json_object(${COMPARE_TRAINING_KEYS.map((k) => `'${k}', json_extract(r.config_json, '$.${k}')`).join(', ')}) AS train_json,
            (SELECT json_extract(e.scores_json, '$.value') FROM evaluations e WHERE e.run_id = r.id AND e.metric = ? ORDER BY e.id DESC LIMIT 1) AS score
          FROM runs r ${w.sql} ORDER BY r.created_at DESC, r.id DESC`,
       )
