@@ -149,7 +149,8 @@ export interface TaskInfo {
   exitCode: string | null;
 }
 
-const clean = (v: string | undefined) => (!v || v === 'N/A' || v === 'Unknown' || v === '(null)' || v === 'None' || v === '(None)' ? null : v);
+// sacct's NodeList of a task waiting (again, after a requeue) is 'None assigned'
+const clean = (v: string | undefined) => (!v || v === 'N/A' || v === 'Unknown' || v === '(null)' || v === 'None' || v === '(None)' || v === 'None assigned' ? null : v);
 
 /** The tasks of array jobs still in the queue: `${arrayJobId}_${index}` → info. */
 export function squeueTasks(jobIds: string[]): Map<string, TaskInfo> {
