@@ -70,3 +70,28 @@ export function compareCurveModel(curves: readonly CompareCurve[], metric: strin
     title,
   );
 }
+
+/**
+ * MIG per factor during training: from the details of a run's periodic MIG
+ * scores (`per_factor`, in the dataset's factor order), one series of
+ * (step, gap ÷ entropy) per factor. A factor constant in the sample (dSprites'
+ * colour: no gap, null) has no series. Shows which factor a model
+ * disentangles when, and which ones keep the mean low.
+ */
+export function migPerFactorSeries(
+  points: readonly { metric: string; step: number; details?: Record<string, unknown> | undefined }[],
+  factorNames: readonly string[],
+): { factor: number; name: string; points: [number, number][] }[] {
+  const byFactor = new Map<number, [number, number][]>();
+  for (const p of [...points].filter((q) => q.metric === 'mig').sort((a, b) => a.step - b.step)) {
+    const per = p.details?.per_factor;
+    if (!Array.isArray(per)) continue;
+    per.forEach((v, k) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return;
+      let s = byFactor.get(k);
+      if (!s) byFactor.set(k, (s = []));
+      s.push([p.step, v]);
+    });
+  }
+  return [...byFactor.entries()].sort((a, b) => a[0] - b[0]).map(([k, pts]) => ({ factor: k, name: factorNames[k] ?? `factor ${k}`, points: pts }));
+}

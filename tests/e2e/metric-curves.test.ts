@@ -55,6 +55,9 @@ describe('metric curves in Chromium against dlab serve', () => {
     await expect.poll(() => points(page, 'metric-mig'), { timeout: 20_000 }).toBe(4);
     await expect.poll(() => points(page, 'loss'), { timeout: 20_000 }).toBe(12);
     expect(await page.locator('[data-chart="metric-mig"]').innerText()).toContain('MIG');
+    // MIG per factor beside it: the same 4 steps for each of dSprites' five factors
+    await expect.poll(() => points(page, 'metric-mig-factors'), { timeout: 20_000 }).toBe(4);
+    expect(await page.locator('[data-chart="metric-mig-factors"]').innerText()).toContain('MIG per factor');
     expect(await page.locator('[data-testid="eval-cost"]').innerText()).toMatch(/one evaluation \(step 24\): [\d.]+ s, of which encoding [\d.]+ s/);
 
     // the same points through the contract, with provenance
@@ -66,6 +69,11 @@ describe('metric curves in Chromium against dlab serve', () => {
     expect(res.ok).toBe(true);
     expect(res.result.map((p) => p.step)).toEqual([6, 12, 18, 24]);
     expect(res.result[0]!.provenance).toMatchObject({ points: 300, step: 6, seed: 0 });
+    // the per-factor gaps the chart draws, and their mean is the MIG of the point
+    for (const p of res.result as unknown as { value: number; details: { per_factor: number[] } }[]) {
+      expect(p.details.per_factor).toHaveLength(5);
+      expect(p.details.per_factor.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(p.value, 12);
+    }
     const file = await fullShot(page, 'run-detail-metric-curve');
     expect(fs.statSync(file).size).toBeGreaterThan(20_000);
     expect(errors).toEqual([]);
