@@ -19,6 +19,10 @@ describe('dlab train --eval-every', () => {
     for (const m of metrics) {
       expect(Object.keys(m.values).sort()).toEqual(['mig', 'modularity']);
       expect(m.evalSeconds).toBeGreaterThan(0);
+      // MIG per factor, named by dSprites' factors: their mean is the MIG
+      const per = (m as { migPerFactor?: Record<string, number> }).migPerFactor!;
+      expect(Object.keys(per)).toEqual(['shape', 'scale', 'orientation', 'pos_x', 'pos_y']);
+      expect(Object.values(per).reduce((a, b) => a + b, 0) / 5).toBeCloseTo(m.values.mig!, 12);
     }
     const id = metrics[0]!.id;
     const show = JSON.parse(runDlab(['run', 'show', id, '--json', '--lab-dir', lab]).stdout) as { config: Record<string, unknown>; checkpoints: { step: number }[] };
@@ -33,5 +37,10 @@ describe('dlab train --eval-every', () => {
     expect(out.scores[0]!.provenance).toMatchObject({ step: 8, points: 120 });
 
     expect(runDlab([...args, '--eval-metrics', 'mig', '--lab-dir', lab]).code).not.toBe(0); // needs --eval-every
+
+    // the text lines say the same
+    const text = runDlab([...args, '--seed', '1', '--eval-every', '8', '--eval-metrics', 'mig', '--eval-samples', '120', '--lab-dir', lab]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/step 8: mig \d\.\d{4} \([\d.]+ s\) · MIG per factor: shape \d\.\d{3}, scale \d\.\d{3}, orientation \d\.\d{3}, pos_x \d\.\d{3}, pos_y \d\.\d{3}\n/);
   });
 });

@@ -1,6 +1,7 @@
 import type { Lab } from '../../core/lab.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { migPerFactorSeries } from '../../shared/curves.js';
 import type { RunConfig, RunQuery, RunSummary } from '../../shared/runs.js';
 import { UsageError, flagList, flagNumber, flagString, type CliContext, type Command } from '../command.js';
 import { parseSets, withLab } from '../helpers.js';
@@ -8,6 +9,19 @@ import { formatDuration, progressLine } from '../progress.js';
 
 /** Follow a run in the foreground until it stops; Ctrl+C pauses it at a checkpoint. */
 async function follow(ctx: CliContext, lab: Lab, id: string): Promise<RunSummary> {
+  // MIG per factor at each periodic score (stored before it is announced), named by the dataset's factors
+  const datasetId = lab.runs.summary(id)?.datasetId;
+  let factorNames: string[] = [];
+  try {
+    if (datasetId) factorNames = (await lab.handlers['datasets/get']({ id: datasetId })).factors.map((f) => f.name);
+  } catch {
+    /* unnamed: 'factor k' */
+  }
+  const migPerFactor = (step: number): Record<string, number> | undefined => {
+    const at = lab.runs.metricSeries.points(id, 'mig').filter((q) => q.step === step);
+    const per = migPerFactorSeries(at, factorNames);
+    return per.length ? Object.fromEntries(per.map((f) => [f.name, f.points[0]![1]])) : undefined;
+  };
   const offProgress = lab.events.on('runs/progress', (p) => {
     if (p.id !== id) return;
     if (ctx.json) ctx.out(JSON.stringify({ type: 'progress', ...p }));
@@ -20,10 +34,12 @@ async function follow(ctx: CliContext, lab: Lab, id: string): Promise<RunSummary
   });
   const offSeries = lab.events.on('runs/seriesPoint', (p) => {
     if (p.id !== id) return;
-    if (ctx.json) ctx.out(JSON.stringify({ type: 'metrics', ...p }));
+    const perFactor = 'mig' in p.values ? migPerFactor(p.step) : undefined;
+    if (ctx.json) ctx.out(JSON.stringify({ type: 'metrics', ...p, ...(perFactor ? { migPerFactor: perFactor } : {}) }));
     else {
       const vals = Object.entries(p.values).map(([m, v]) => `${m} ${v === null ? 'failed' : v.toFixed(4)}`).join(', ');
-      ctx.out(`${ctx.tty ? '\n' : ''}${id} step ${p.step}: ${vals} (${p.evalSeconds.toFixed(1)} s)`);
+      const per = perFactor ? ` · MIG per factor: ${Object.entries(perFactor).map(([f, v]) => `${f} ${v.toFixed(3)}`).join(', ')}` : '';
+      ctx.out(`${ctx.tty ? '\n' : ''}${id} step ${p.step}: ${vals} (${p.evalSeconds.toFixed(1)} s)${per}`);
     }
   });
   const offStatus = lab.events.on('runs/status', (p) => {
