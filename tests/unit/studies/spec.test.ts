@@ -96,4 +96,17 @@ describe('the zietlow2021 preset', () => {
     expect(q.datasets.find((d) => d.base === 'dsprites')!.latent).toBe(5);
     expect(presetInfos().find((p) => p.id === 'zietlow2021')!.scales.find((s) => s.id === 'demo')!.runs).toBe(18);
   });
+
+  it('has a demo-tcvae scale: β-TCVAE at its paper β on dSprites, 2,000 steps, MIG every 500', () => {
+    const tc = presetToSpec(preset, { scale: 'demo-tcvae' });
+    expect(tc.methods.map((m) => m.id)).toEqual(['beta_tcvae']);
+    expect(tc.methods[0]!.paramsByDataset!.dsprites).toEqual({ beta: 6 });
+    expect(tc.datasets.map((d) => [d.base, d.latent, d.variants.map((v) => v.role)])).toEqual([['dsprites', 10, ['original', 'manipulated', 'noise']]]);
+    expect(tc.training).toMatchObject({ steps: 2000, batch: 64, lr: 5e-4, latent: 10, checkpointEvery: 500 });
+    expect(tc.evaluation.periodic).toEqual({ every: 500, metrics: ['mig'], samples: 10000 });
+    expect(countCells(tc)).toBe(9);
+    const cell = expandCells(tc).find((c) => c.variant === 'manipulated' && c.seed === 2)!;
+    expect([cell.method, cell.params, cell.latent]).toEqual(['beta_tcvae', { beta: 6 }, 10]);
+    expect(presetInfos().find((p) => p.id === 'zietlow2021')!.scales.map((s) => s.id)).toEqual(['full', 'demo', 'demo-tcvae', 'quick']);
+  });
 });
