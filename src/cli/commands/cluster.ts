@@ -43,7 +43,7 @@ export const studySubmitCommand: Command = {
   path: ['study', 'submit'],
   summary: 'Run a study on a Slurm cluster: one array task per cell it lacks, in a job folder inside the lab; --dry-run prints the script.',
   usage:
-    'dlab study submit <study-id | preset> --slurm [--partition P] [--gres gpu:1] [--cpus-per-task N] [--mem M] [--time HH:MM:SS] [--account A] [--qos Q] [--array-limit K] [--extra "#SBATCH …"] [--dry-run] [--scale quick|demo|demo-tcvae|full --methods … --datasets … --seeds N] [--json]',
+    'dlab study submit <study-id | preset> --slurm [--partition P] [--gres gpu:1] [--cpus-per-task N] [--mem M] [--time HH:MM:SS] [--account A] [--qos Q] [--array-limit K] [--extra "#SBATCH …"] [--dry-run] [--scale quick|demo|demo-10k|full --methods … --datasets … --seeds N] [--json]',
   async run(ctx) {
     const id = studyArg(ctx);
     if (!flagBool(ctx.args, 'slurm')) throw new UsageError('say where: --slurm (the only scheduler so far)');

@@ -1,5 +1,5 @@
 /**
- * `dlab reproduce zietlow2021 [--scale quick|demo|demo-tcvae|full] [--datasets …] [--methods …] [--seeds N]`:
+ * `dlab reproduce zietlow2021 [--scale quick|demo|demo-10k|full] [--datasets …] [--methods …] [--seeds N]`:
  * runs the paper's Table 1 study headless with progress, prints ours vs the
  * published numbers with verdicts and writes the report (HTML, figures,
  * tables). Running it again with the same arguments resumes the same study
@@ -15,7 +15,7 @@ export const reproduceCommand: Command = {
   path: ['reproduce'],
   summary: 'Run a paper preset (zietlow2021: Table 1) headless, print ours vs published with verdicts, write the HTML report. Re-running resumes.',
   usage:
-    'dlab reproduce <preset> [--scale quick|demo|demo-tcvae|full] [--datasets dsprites,shapes3d] [--methods ae,beta_vae,…] [--seeds N] [--concurrency N] [--out DIR] [--dpi N] [--new] [--json]',
+    'dlab reproduce <preset> [--scale quick|demo|demo-10k|full] [--datasets dsprites,shapes3d] [--methods ae,beta_vae,…] [--seeds N] [--concurrency N] [--out DIR] [--dpi N] [--new] [--json]',
   async run(ctx) {
     // loaded here, not at start-up
     const [{ canonicalJson }, { exportStudy }, { getPreset, presetToSpec }, { countCells }, { formatTable1 }] = await Promise.all([
