@@ -26,7 +26,11 @@
  *   `inconclusive` when it contains 0.
  * - original − manipulated, paper claims no drop (PCL): `not_reproduced`
  *   when the CI lies above 0 (a significant drop), else `reproduced` (no
- *   significant drop — weak evidence with few seeds; the reason says so).
+ *   significant drop — weak evidence with few seeds; the reason says so),
+ *   unless the original's mean is below half the paper's original value
+ *   (where the paper gives one for the metric): then `inconclusive`, since a
+ *   model that has not disentangled yet has nothing the manipulation could
+ *   take away (PCL at 2,000 steps: 0.04 against the paper's 0.21).
  * - noise − manipulated for the methods with a claimed drop (the paper:
  *   matched noise does much less harm than the manipulation): the same rule
  *   as a claimed drop (`reproduced` when the CI lies above 0).
@@ -136,8 +140,20 @@ export type Expected = 'drop' | 'no_drop' | 'none';
 /** Runs per group a verdict needs. */
 export const MIN_RUNS_FOR_VERDICT = 3;
 
-/** The verdict rule (see the file's header). */
-export function verdict(expected: Expected, nA: number, nB: number, ci: [number, number] | null): { verdict: Verdict; reason: string } {
+/** A claim of no drop is tested only once the original has disentangled: its mean reaches this share of the paper's original value. */
+export const NO_DROP_PREMISE = 0.5;
+
+/**
+ * The verdict rule (see the file's header). `premise`: the original group's
+ * mean and the paper's value for it, for a claim of no drop.
+ */
+export function verdict(
+  expected: Expected,
+  nA: number,
+  nB: number,
+  ci: [number, number] | null,
+  premise?: { original: number; paper: number },
+): { verdict: Verdict; reason: string } {
   if (expected === 'none') return { verdict: 'no_claim', reason: 'the paper makes no claim about this contrast' };
   if (nA < MIN_RUNS_FOR_VERDICT || nB < MIN_RUNS_FOR_VERDICT || !ci) {
     return { verdict: 'insufficient_data', reason: `a verdict needs at least ${MIN_RUNS_FOR_VERDICT} runs per group (have ${nA} and ${nB})` };
@@ -150,6 +166,12 @@ export function verdict(expected: Expected, nA: number, nB: number, ci: [number,
     return { verdict: 'inconclusive', reason: `95% CI [${fmt(lo)}, ${fmt(hi)}] contains 0` };
   }
   if (lo > 0) return { verdict: 'not_reproduced', reason: `significant drop: 95% CI [${fmt(lo)}, ${fmt(hi)}] above 0` };
+  if (premise && premise.original < NO_DROP_PREMISE * premise.paper) {
+    return {
+      verdict: 'inconclusive',
+      reason: `no significant drop (95% CI [${fmt(lo)}, ${fmt(hi)}]), but the original scores ${fmt(premise.original)}, below half the paper's ${fmt(premise.paper)}: a model that has not disentangled has nothing to lose`,
+    };
+  }
   return { verdict: 'reproduced', reason: `no significant drop: 95% CI [${fmt(lo)}, ${fmt(hi)}] reaches 0 or below (absence of a drop; weak with few seeds)` };
 }
 
@@ -259,9 +281,9 @@ export function aggregate(observations: readonly Observation[], opts: AggregateO
         const xb = values.get(groupKey(m, d, b))!;
         const ci = bootstrapDiffCi(xa, xb, { resamples, level, rng: root.fork(`diff|${m}|${d}|${a}|${b}`) });
         const expected = expectedFor(m, a, b);
-        const v = verdict(expected, xa.length, xb.length, ci);
         const pa = opts.metric === PUBLISHED_METRIC ? published(m, d, a) : undefined;
         const pb = opts.metric === PUBLISHED_METRIC ? published(m, d, b) : undefined;
+        const v = verdict(expected, xa.length, xb.length, ci, a === 'original' && pa ? { original: mean(xa), paper: pa.mean } : undefined);
         comparisons.push({
           method: m,
           dataset: d,

@@ -97,6 +97,17 @@ describe('verdicts', () => {
     expect(verdict('no_drop', 3, 3, [-0.3, -0.1]).verdict).toBe('reproduced');
     expect(verdict('none', 3, 3, [0.1, 0.3]).verdict).toBe('no_claim');
   });
+
+  it('test a claim of no drop only once the original reaches half the paper\'s value', () => {
+    // 0.104 < 0.5 × 0.21 = 0.105: the premise fails, the verdict stays open; 0.106 meets it
+    const low = verdict('no_drop', 3, 3, [-0.02, 0.05], { original: 0.104, paper: 0.21 });
+    expect(low.verdict).toBe('inconclusive');
+    expect(low.reason).toMatch(/original scores 0\.104, below half the paper's 0\.210/);
+    expect(verdict('no_drop', 3, 3, [-0.02, 0.05], { original: 0.106, paper: 0.21 }).verdict).toBe('reproduced');
+    // a significant drop is one whatever the level, and a claimed drop ignores the premise
+    expect(verdict('no_drop', 3, 3, [0.01, 0.05], { original: 0.04, paper: 0.21 }).verdict).toBe('not_reproduced');
+    expect(verdict('drop', 3, 3, [0.01, 0.05], { original: 0.04, paper: 0.21 }).verdict).toBe('reproduced');
+  });
 });
 
 describe('aggregate', () => {
@@ -141,6 +152,12 @@ describe('aggregate', () => {
     expect(p.expected).toBe('no_drop');
     expect(p.verdict).toBe('reproduced');
     expect(r.comparisons.find((x) => x.method === 'ae')!.verdict).toBe('no_claim');
+    // PCL that has not disentangled (mean 0.04 of the paper's 0.21) gets no verdict on its claim
+    const low = aggregate([...obs('pcl', 'dsprites', 'original', [0.03, 0.04, 0.05]), ...obs('pcl', 'dsprites', 'manipulated', [0.03, 0.04, 0.05])], { studyId: 's', name: 'x', metric: 'mig', resamples: 500 });
+    expect(low.comparisons.find((x) => x.contrast === 'original−manipulated')!.verdict).toBe('inconclusive');
+    // without a published value (another metric) the rule is the plain one
+    const dci = aggregate([...obs('pcl', 'dsprites', 'original', [0.03, 0.04, 0.05]), ...obs('pcl', 'dsprites', 'manipulated', [0.03, 0.04, 0.05])], { studyId: 's', name: 'x', metric: 'dci', resamples: 500 });
+    expect(dci.comparisons.find((x) => x.contrast === 'original−manipulated')!.verdict).toBe('reproduced');
     expect(r.published!.note).toBe('transcribed — verify before citing');
     expect(r.published!.cells.find((x) => x.method === 'pcl' && x.variant === 'manipulated' && x.dataset === 'dsprites')).toMatchObject({ mean: 0.24, sd: 0.07 });
   });
