@@ -55,7 +55,7 @@ export function formatTable1(r: StudyResults): string {
     }
   }
   if (r.published) lines.push('', `Published: ${r.published.source} — ${r.published.note}.`);
-  lines.push(`Bootstrap: ${r.bootstrap.resamples} resamples (seed ${r.bootstrap.seed}), ${Math.round(r.bootstrap.level * 100)}% expanded percentile intervals (Hesterberg 2015: widened for few seeds by t quantiles); verdict: CI of the drop above 0 → reproduced, below 0 → not reproduced, containing 0 → inconclusive, fewer than 3 runs per group → too few runs (PCL: no drop claimed).`);
+  lines.push(`Bootstrap: ${r.bootstrap.resamples} resamples (seed ${r.bootstrap.seed}), ${Math.round(r.bootstrap.level * 100)}% expanded percentile intervals (Hesterberg 2015: widened for few seeds by t quantiles); verdict: CI of the drop above 0 → reproduced, below 0 → not reproduced, containing 0 → inconclusive, fewer than 3 runs per group → too few runs (PCL: no drop claimed; tested once its original reaches half the paper's value, else inconclusive).`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
