@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,19 @@ function shapes3dFile(opts: { chunked?: boolean; labelCols?: number; noLabels?: 
   return { images, bytes: writeHdf5(specs) };
 }
 
+/** Files this process holds open (Linux: /proc/self/fd), resolved to their paths. */
+function openFiles(): string[] {
+  const dir = '/proc/self/fd';
+  if (!existsSync(dir)) throw new Error('this check needs /proc (Linux)');
+  return readdirSync(dir).flatMap((fd) => {
+    try {
+      return [readlinkSync(join(dir, fd))];
+    } catch {
+      return []; // the descriptor readdir itself used, closed since
+    }
+  });
+}
+
 async function expectRefused(path: string, pattern: RegExp, extra: Parameters<typeof importDataset>[1] extends infer O ? Partial<O> : never = {}) {
   // an existing target directory with one file in it stays exactly as it was, and a missing one is not created
   const existing = join(root, `t${n++}`);
@@ -78,6 +91,8 @@ async function expectRefused(path: string, pattern: RegExp, extra: Parameters<ty
   const missing = join(root, `t${n++}`, 'nested');
   await expect(importDataset(path, { targetDir: missing, ...extra })).rejects.toThrow(pattern);
   expect(existsSync(join(missing, '..'))).toBe(false);
+  // and the researcher's file is closed at once, not left to the garbage collector (which Node warns about)
+  expect(openFiles().filter((f) => f === path)).toEqual([]);
 }
 
 describe('dSprites .npz import', () => {

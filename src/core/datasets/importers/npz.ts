@@ -50,20 +50,29 @@ function entryName(zip: ZipReader, key: string, what: string): string {
   return name;
 }
 
-async function openArray(ctx: NpzContext, key: string, what: string): Promise<{ header: NpyHeader; reader: StreamReader; close: () => Promise<void> }> {
+/**
+ * Run `fn` on one array of the archive: its parsed header and a reader
+ * positioned at its data. The entry's file handle is released however `fn`
+ * ends (a bad header, a wrong dtype or shape, a label that fails its check),
+ * not when the garbage collector gets to it: a failed import must not keep
+ * the researcher's file open in the long-lived main process.
+ */
+async function withArray<T>(ctx: NpzContext, key: string, what: string, fn: (header: NpyHeader, reader: StreamReader) => Promise<T>): Promise<T> {
   const name = entryName(ctx.zip, key, what);
   const gen = ctx.zip.stream(ctx.zip.get(name)!, { signal: ctx.signal });
-  const reader = new StreamReader(gen);
-  const header = await readNpyHeader(reader, key);
-  if (header.fortran && header.shape.length > 1) throw new ImportError(`'${key}' is stored in Fortran order, which is not supported`);
-  return { header, reader, close: async () => void (await gen.return(undefined)) };
+  try {
+    const reader = new StreamReader(gen);
+    const header = await readNpyHeader(reader, key);
+    if (header.fortran && header.shape.length > 1) throw new ImportError(`'${key}' is stored in Fortran order, which is not supported`);
+    return await fn(header, reader);
+  } finally {
+    await gen.return(undefined);
+  }
 }
 
 /** Peek at an array's header without reading its data. */
 export async function peekArray(ctx: NpzContext, key: string, what: string): Promise<NpyHeader> {
-  const a = await openArray(ctx, key, what);
-  await a.close();
-  return a.header;
+  return withArray(ctx, key, what, async (header) => header);
 }
 
 function expectShape(key: string, h: NpyHeader, shape: number[]): void {
@@ -73,19 +82,20 @@ function expectShape(key: string, h: NpyHeader, shape: number[]): void {
 }
 
 async function streamImages(ctx: NpzContext, key: string, what: string, shape: number[], writer: CacheWriter): Promise<void> {
-  const a = await openArray(ctx, key, what);
-  if (a.header.kind !== 'u' || a.header.itemSize !== 1) throw new ImportError(`'${key}' has dtype '${a.header.descr}', expected uint8`);
-  expectShape(key, a.header, shape);
-  const expected = shape.reduce((x, y) => x * y, 1);
-  let got = 0;
-  for await (const chunk of a.reader.rest()) {
-    ctx.signal?.throwIfAborted();
-    got += chunk.length;
-    if (got > expected) throw new ImportError(`'${key}' holds more data than its shape ${describeShape(shape)} (oversized or corrupt file)`);
-    await writer.writeBytes(chunk);
-    ctx.onImageBytes?.(chunk.length);
-  }
-  if (got < expected) throw new ImportError(`'${key}' ends after ${got} of ${expected} bytes (truncated file?)`);
+  await withArray(ctx, key, what, async (header, reader) => {
+    if (header.kind !== 'u' || header.itemSize !== 1) throw new ImportError(`'${key}' has dtype '${header.descr}', expected uint8`);
+    expectShape(key, header, shape);
+    const expected = shape.reduce((x, y) => x * y, 1);
+    let got = 0;
+    for await (const chunk of reader.rest()) {
+      ctx.signal?.throwIfAborted();
+      got += chunk.length;
+      if (got > expected) throw new ImportError(`'${key}' holds more data than its shape ${describeShape(shape)} (oversized or corrupt file)`);
+      await writer.writeBytes(chunk);
+      ctx.onImageBytes?.(chunk.length);
+    }
+    if (got < expected) throw new ImportError(`'${key}' ends after ${got} of ${expected} bytes (truncated file?)`);
+  });
 }
 
 // ---- dSprites ------------------------------------------------------------
@@ -106,23 +116,22 @@ export async function checkDsprites(ctx: NpzContext, sizes: number[]): Promise<D
   if (img.kind !== 'u' || img.itemSize !== 1) throw new ImportError(`'imgs' has dtype '${img.descr}', expected uint8`);
   expectShape('imgs', img, [count, 64, 64]);
   // latents_classes: [0, shape, scale, orientation, x, y] per row, in row-major order
-  {
-    const a = await openArray(ctx, 'latents_classes', what);
-    const h = a.header;
+  await withArray(ctx, 'latents_classes', what, async (h, reader) => {
     if (h.kind === 'f') throw new ImportError(`'latents_classes' has dtype '${h.descr}', expected integers`);
     expectShape('latents_classes', h, [count, 6]);
     const checker = new GridLabelChecker([1, ...sizes], [0, 1, 2, 3, 4, 5], "'latents_classes'", true);
-    await forEachRow(a.reader.rest(), 6 * h.itemSize, count, "'latents_classes'", (v, i) =>
+    await forEachRow(reader.rest(), 6 * h.itemSize, count, "'latents_classes'", (v, i) =>
       checker.check(i, (c) => numberAt(v, c * h.itemSize, h.kind, h.itemSize, h.littleEndian)), ctx.signal);
-  }
-  const a = await openArray(ctx, 'latents_values', what);
-  const h = a.header;
-  if (h.kind !== 'f') throw new ImportError(`'latents_values' has dtype '${h.descr}', expected floats`);
-  expectShape('latents_values', h, [count, 6]);
-  const checker = new GridLabelChecker([1, ...sizes], [0, 1, 2, 3, 4, 5], "'latents_values'");
-  await forEachRow(a.reader.rest(), 6 * h.itemSize, count, "'latents_values'", (v, i) =>
-    checker.check(i, (c) => numberAt(v, c * h.itemSize, h.kind, h.itemSize, h.littleEndian)), ctx.signal);
-  return { sizes, count, values: checker.values.slice(1) };
+  });
+  const values = await withArray(ctx, 'latents_values', what, async (h, reader) => {
+    if (h.kind !== 'f') throw new ImportError(`'latents_values' has dtype '${h.descr}', expected floats`);
+    expectShape('latents_values', h, [count, 6]);
+    const checker = new GridLabelChecker([1, ...sizes], [0, 1, 2, 3, 4, 5], "'latents_values'");
+    await forEachRow(reader.rest(), 6 * h.itemSize, count, "'latents_values'", (v, i) =>
+      checker.check(i, (c) => numberAt(v, c * h.itemSize, h.kind, h.itemSize, h.littleEndian)), ctx.signal);
+    return checker.values.slice(1);
+  });
+  return { sizes, count, values };
 }
 
 export async function streamDspritesImages(ctx: NpzContext, plan: DspritesPlan, writer: CacheWriter): Promise<void> {
