@@ -19,6 +19,16 @@ describe('the wiring place', () => {
     expect(events.slice(ROOMS.length)).toEqual([...ROOMS].reverse().map((r) => `close ${r}`));
   });
 
+  it('a closed lab leaves no listener on the process: opening and closing twelve labs adds none', async () => {
+    const before = process.listenerCount('exit');
+    for (let i = 0; i < 12; i++) {
+      const lab = await Lab.open({ labDir: path.join(tmp.dir, `l${i}`), backend: { backend: 'cpu', notes: [] }, adoptQueuedRuns: false });
+      expect(process.listenerCount('exit')).toBeGreaterThan(before); // the perturbations room's draft cleanup, while open
+      await lab.close();
+      expect(process.listenerCount('exit')).toBe(before);
+    }
+  });
+
   it('when building fails half-way, closes what was built (in reverse) and nothing else, and the store is closed', async () => {
     const events: string[] = [];
     const trace = (e: 'build' | 'close', r: string) => {

@@ -109,9 +109,11 @@ export class PerturbService {
       if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) rmSync(path.join(root, name), { recursive: true, force: true });
     }
     this.draftRoot = path.join(root, `${process.pid}-${randomBytes(4).toString('hex')}`);
-    // drafts do not outlive the process (the Lab has no close hook for this room)
-    process.once('exit', () => rmSync(this.draftRoot, { recursive: true, force: true }));
+    // drafts do not outlive the process, even one that exits without closing its Lab; close() takes this back
+    process.once('exit', this.onExit);
   }
+
+  private readonly onExit = (): void => rmSync(this.draftRoot, { recursive: true, force: true });
 
   list(): PerturbationEntryInfo[] {
     return perturbations.map((p) => ({
@@ -519,9 +521,15 @@ export class PerturbService {
     });
   }
 
-  /** Forget every draft and delete this process's draft folder. */
+  /**
+   * Forget every draft and delete this process's draft folder; the process
+   * then holds nothing of this service (its exit listener is removed: a
+   * process that opens and closes labs, such as the cluster's tasks or the
+   * tests, would otherwise keep every closed lab's service alive).
+   */
   close(): void {
+    process.removeListener('exit', this.onExit);
     this.drafts.clear();
-    rmSync(this.draftRoot, { recursive: true, force: true });
+    this.onExit();
   }
 }
